@@ -1,0 +1,43 @@
+package io.fieldlink.api;
+
+import java.time.Duration;
+
+/**
+ * One pooled connection to one device, framed as the pool is configured (delimiter, length field,
+ * fixed length or raw). Not thread-safe: one application thread uses a handle at a time, then
+ * closes it to return the connection to the pool.
+ *
+ * <pre>{@code
+ * try (DeviceConnection c = devices.getConnection("meter-3")) {
+ *     byte[] reply = c.request("READ V1".getBytes(US_ASCII), Duration.ofMillis(1500));
+ *     c.send(ackFrame);                              // fire and forget
+ *     byte[] unsolicited = c.receive(Duration.ofSeconds(5));
+ * }
+ * }</pre>
+ *
+ * <p>Frames are whole messages: with delimiter framing the delimiter is added on send and removed
+ * on receive; with length-field, fixed-length and raw framing the bytes are passed as they are
+ * (a Modbus TCP frame keeps its MBAP header both ways).
+ *
+ * <p>Errors say which device, which address and why. A request that times out or a connection
+ * that is lost makes the underlying pooled connection unusable: the pool discards it and the next
+ * {@code getConnection} gets a fresh one, so a late reply can never be taken for the next answer.
+ */
+public interface DeviceConnection extends AutoCloseable {
+
+    /** Sends one frame and waits for the next frame from the device. */
+    byte[] request(byte[] frame, Duration timeout) throws DeviceException;
+
+    /** Sends one frame without waiting for an answer. */
+    void send(byte[] frame) throws DeviceException;
+
+    /** Waits for the next frame from the device. */
+    byte[] receive(Duration timeout) throws DeviceException;
+
+    /** The id of the device this connection reaches. */
+    String deviceId();
+
+    /** Returns the connection to the pool. Closing twice is harmless. */
+    @Override
+    void close();
+}

@@ -1,0 +1,9 @@
+package io.fieldlink.api;
+
+/** Whether the adapter can currently reach a device. */
+public enum DeviceState {
+    /** The last connect or exchange with the device worked. */
+    UP,
+    /** A connection to the device failed; the adapter is reconnecting in the background. */
+    DOWN
+}

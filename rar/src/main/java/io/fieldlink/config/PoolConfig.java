@@ -1,0 +1,184 @@
+package io.fieldlink.config;
+
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.regex.Pattern;
+
+/**
+ * The validated, immutable configuration of one pool (one managed connection factory). Made once,
+ * when the pool first creates a connection or its factory; a wrong value fails right there with an
+ * {@link InvalidConfigException} naming the property, the value and the accepted range.
+ *
+ * <p>The defaults below are the single source of truth: the managed connection factory starts
+ * from them, {@code ra.xml} declares the same values, and a test keeps the two and
+ * {@code docs/configuration.md} in step.
+ */
+public record PoolConfig(List<DeviceAddress> devices, DeviceAddress defaultDevice, int maxConnectionsPerDevice,
+                         int waitWhileDownMs, int reconnectInitialDelayMs, int reconnectMaxDelayMs,
+                         double reconnectMultiplier, LinkSettings link) {
+
+    public static final int DEFAULT_MAX_CONNECTIONS_PER_DEVICE = 2;
+    public static final int DEFAULT_CONNECT_TIMEOUT_MS = 5_000;
+    public static final int DEFAULT_REQUEST_TIMEOUT_MS = 5_000;
+    public static final int DEFAULT_KEEP_ALIVE_IDLE_SECONDS = 10;
+    public static final int DEFAULT_KEEP_ALIVE_INTERVAL_SECONDS = 5;
+    public static final int DEFAULT_KEEP_ALIVE_COUNT = 3;
+    /** Above the default keepalive bound (25 s) so that TCP_USER_TIMEOUT never cuts keepalive short. */
+    public static final int DEFAULT_USER_TIMEOUT_MS = 30_000;
+    public static final String DEFAULT_FRAMING = "LINE";
+    public static final String DEFAULT_DELIMITER = "0a";
+    public static final int DEFAULT_LENGTH_FIELD_OFFSET = 0;
+    public static final int DEFAULT_LENGTH_FIELD_LENGTH = 2;
+    public static final int DEFAULT_LENGTH_ADJUSTMENT = 0;
+    public static final String DEFAULT_LENGTH_FIELD_BYTE_ORDER = "BIG_ENDIAN";
+    public static final int DEFAULT_FIXED_FRAME_LENGTH = 0;
+    public static final int DEFAULT_MAX_FRAME_LENGTH = 65_536;
+    public static final int DEFAULT_HEARTBEAT_INTERVAL_MS = 0;
+    public static final String DEFAULT_HEARTBEAT_REQUEST = "";
+    public static final int DEFAULT_HEARTBEAT_TIMEOUT_MS = 2_000;
+    public static final int DEFAULT_RECONNECT_INITIAL_DELAY_MS = 500;
+    public static final int DEFAULT_RECONNECT_MAX_DELAY_MS = 30_000;
+    public static final double DEFAULT_RECONNECT_MULTIPLIER = 2.0;
+    public static final int DEFAULT_WAIT_WHILE_DOWN_MS = 0;
+    public static final int DEFAULT_PAYLOAD_PREVIEW_BYTES = 16;
+
+    private static final Pattern DEVICE_ID = Pattern.compile("[A-Za-z0-9._:\\-]{1,128}");
+    private static final int ONE_HOUR_MS = 3_600_000;
+
+    public PoolConfig {
+        devices = List.copyOf(devices);
+    }
+
+    /** Validates raw properties; throws {@link InvalidConfigException} on the first bad value. */
+    public static PoolConfig from(PoolProperties p) {
+        List<DeviceAddress> devices = devices(p);
+        DeviceAddress defaultDevice = devices.get(0);
+        if (p.getDevices() != null && !p.getDevices().isBlank() && p.getDeviceId() != null && !p.getDeviceId().isBlank()) {
+            defaultDevice = devices.stream().filter(d -> d.id().equals(p.getDeviceId().trim())).findFirst()
+                    .orElseThrow(() -> new InvalidConfigException("deviceId", p.getDeviceId(),
+                            "one of the ids in devices: " + devices.stream().map(DeviceAddress::id).toList()));
+        }
+        int maxPerDevice = Check.range("maxConnectionsPerDevice", p.getMaxConnectionsPerDevice(), 1, 1024);
+        int waitWhileDown = Check.range("waitWhileDownMs", p.getWaitWhileDownMs(), 0, ONE_HOUR_MS);
+        int initialDelay = Check.range("reconnectInitialDelayMs", p.getReconnectInitialDelayMs(), 1, ONE_HOUR_MS);
+        int maxDelay = Check.range("reconnectMaxDelayMs", p.getReconnectMaxDelayMs(), initialDelay, ONE_HOUR_MS);
+        double multiplier = Check.range("reconnectMultiplier", p.getReconnectMultiplier(), 1.0, 10.0);
+        return new PoolConfig(devices, defaultDevice, maxPerDevice, waitWhileDown, initialDelay, maxDelay,
+                multiplier, link(p));
+    }
+
+    private static LinkSettings link(PoolProperties p) {
+        int connectTimeout = Check.range("connectTimeoutMs", p.getConnectTimeoutMs(), 1, 600_000);
+        int requestTimeout = Check.range("requestTimeoutMs", p.getRequestTimeoutMs(), 1, ONE_HOUR_MS);
+        // Linux and the JDK accept 1..32767 s and 1..127 probes; 0 is rejected by the kernel.
+        int idle = Check.range("keepAliveIdleSeconds", p.getKeepAliveIdleSeconds(), 1, 32_767);
+        int interval = Check.range("keepAliveIntervalSeconds", p.getKeepAliveIntervalSeconds(), 1, 32_767);
+        int count = Check.range("keepAliveCount", p.getKeepAliveCount(), 1, 127);
+        int userTimeout = Check.range("userTimeoutMs", p.getUserTimeoutMs(), 0, Integer.MAX_VALUE);
+        int heartbeatInterval = Check.range("heartbeatIntervalMs", p.getHeartbeatIntervalMs(), 0, ONE_HOUR_MS);
+        byte[] heartbeat = new byte[0];
+        int heartbeatTimeout = Check.range("heartbeatTimeoutMs", p.getHeartbeatTimeoutMs(), 1, ONE_HOUR_MS);
+        FramingConfig framing = framing(p);
+        if (heartbeatInterval > 0) {
+            heartbeat = Check.hex("heartbeatRequest", p.getHeartbeatRequest(), 1, framing.maxFrameLength());
+        }
+        int preview = Check.range("payloadPreviewBytes", p.getPayloadPreviewBytes(), 0, 256);
+        return new LinkSettings(connectTimeout, requestTimeout, idle, interval, count, userTimeout,
+                heartbeatInterval, heartbeat, heartbeatTimeout, preview, framing);
+    }
+
+    private static FramingConfig framing(PoolProperties p) {
+        Framing framing = Check.oneOf("framing", p.getFraming(), Framing.class);
+        int maxFrame = Check.range("maxFrameLength", p.getMaxFrameLength(), 1, 16 * 1024 * 1024);
+        byte[] delimiter = Check.hex("delimiter", p.getDelimiter(), 1, 16);
+        int offset = Check.range("lengthFieldOffset", p.getLengthFieldOffset(), 0, 65_535);
+        Integer length = p.getLengthFieldLength();
+        if (length == null || !(length == 1 || length == 2 || length == 3 || length == 4 || length == 8)) {
+            throw new InvalidConfigException("lengthFieldLength", length, "1, 2, 3, 4 or 8");
+        }
+        int adjustment = Check.range("lengthAdjustment", p.getLengthAdjustment(), -65_535, 65_535);
+        boolean bigEndian = Check.oneOf("lengthFieldByteOrder", p.getLengthFieldByteOrder(), ByteOrderName.class)
+                == ByteOrderName.BIG_ENDIAN;
+        int fixed = p.getFixedFrameLength() == null ? 0 : p.getFixedFrameLength();
+        if (framing == Framing.FIXED_LENGTH) {
+            fixed = Check.range("fixedFrameLength", p.getFixedFrameLength(), 1, maxFrame);
+        }
+        if (framing == Framing.LENGTH_FIELD && offset + length > maxFrame) {
+            throw new InvalidConfigException("lengthFieldOffset", offset,
+                    "lengthFieldOffset + lengthFieldLength <= maxFrameLength (" + maxFrame + ")");
+        }
+        return new FramingConfig(framing, delimiter, offset, length, adjustment, bigEndian, fixed, maxFrame);
+    }
+
+    private enum ByteOrderName { BIG_ENDIAN, LITTLE_ENDIAN }
+
+    private static List<DeviceAddress> devices(PoolProperties p) {
+        String table = p.getDevices();
+        boolean hasTable = table != null && !table.isBlank();
+        boolean hasHost = p.getHost() != null && !p.getHost().isBlank();
+        if (hasTable && hasHost) {
+            throw new InvalidConfigException("devices", table, "either devices or host/port, not both (host is '"
+                    + p.getHost() + "')");
+        }
+        if (!hasTable) {
+            if (!hasHost) {
+                throw new InvalidConfigException("host", p.getHost(),
+                        "a host name or IP address (or set devices=id=host:port,...)");
+            }
+            String host = p.getHost().trim();
+            int port = Check.range("port", p.getPort(), 1, 65_535);
+            String id = p.getDeviceId() == null || p.getDeviceId().isBlank()
+                    ? new DeviceAddress("", host, port).address() : p.getDeviceId().trim();
+            checkId("deviceId", id);
+            return List.of(new DeviceAddress(id, host, port));
+        }
+        List<DeviceAddress> result = new ArrayList<>();
+        Set<String> ids = new HashSet<>();
+        String accepted = "id=host:port[,id=host:port...], ids of letters, digits . _ - :, ports 1..65535";
+        for (String entry : table.split(",")) {
+            String e = entry.trim();
+            int eq = e.indexOf('=');
+            int colon = e.lastIndexOf(':');
+            if (e.isEmpty() || eq <= 0 || colon <= eq + 1 || colon == e.length() - 1) {
+                throw new InvalidConfigException("devices", table, accepted + " (bad entry '" + e + "')");
+            }
+            String id = e.substring(0, eq).trim();
+            String host = e.substring(eq + 1, colon).trim();
+            if (host.startsWith("[") && host.endsWith("]")) {
+                host = host.substring(1, host.length() - 1);
+            }
+            int port;
+            try {
+                port = Integer.parseInt(e.substring(colon + 1).trim());
+            } catch (NumberFormatException ex) {
+                throw new InvalidConfigException("devices", table, accepted + " (bad port in '" + e + "')");
+            }
+            if (port < 1 || port > 65_535 || host.isEmpty() || !DEVICE_ID.matcher(id).matches()) {
+                throw new InvalidConfigException("devices", table, accepted + " (bad entry '" + e + "')");
+            }
+            if (!ids.add(id)) {
+                throw new InvalidConfigException("devices", table, "unique device ids ('" + id + "' twice)");
+            }
+            result.add(new DeviceAddress(id, host, port));
+        }
+        return result;
+    }
+
+    private static void checkId(String property, String id) {
+        if (!DEVICE_ID.matcher(id).matches()) {
+            throw new InvalidConfigException(property, id, "1..128 letters, digits, '.', '_', '-' or ':'");
+        }
+    }
+
+    /** The device with this id, or {@code null} if the pool has none. */
+    public DeviceAddress device(String id) {
+        for (DeviceAddress d : devices) {
+            if (d.id().equals(id)) {
+                return d;
+            }
+        }
+        return null;
+    }
+}

@@ -1,0 +1,45 @@
+package io.fieldlink.transport;
+
+import io.netty.channel.ConnectTimeoutException;
+import io.netty.handler.codec.TooLongFrameException;
+
+import java.io.IOException;
+import java.net.ConnectException;
+import java.net.NoRouteToHostException;
+import java.util.Locale;
+
+/** Turns what Netty and the JDK throw into a {@link LinkFailure} whose kind drives the device's health. */
+final class Failures {
+
+    private Failures() {
+    }
+
+    static LinkFailure classify(Throwable t, String context) {
+        Throwable cause = t;
+        while (cause.getCause() != null && !(cause instanceof IOException) && !(cause instanceof TooLongFrameException)) {
+            cause = cause.getCause();
+        }
+        String message = String.valueOf(cause.getMessage());
+        String reason = context + ": " + message;
+        if (cause instanceof TooLongFrameException) {
+            return new LinkFailure(LinkFailure.Kind.PROTOCOL, "frame over maxFrameLength (" + message + ")", cause);
+        }
+        if (cause instanceof ConnectTimeoutException) {
+            return new LinkFailure(LinkFailure.Kind.TIMED_OUT, reason, cause);
+        }
+        if (cause instanceof NoRouteToHostException || cause instanceof ConnectException) {
+            return new LinkFailure(LinkFailure.Kind.NETWORK, reason, cause);
+        }
+        // The JDK and Netty's native transport surface errno only as text: ETIMEDOUT reads
+        // "Connection timed out" (keepalive probes or TCP_USER_TIMEOUT ran out), ECONNRESET "Connection reset".
+        String m = message.toLowerCase(Locale.ROOT);
+        if (m.contains("timed out")) {
+            return new LinkFailure(LinkFailure.Kind.TIMED_OUT, context + ": connection timed out "
+                    + "(keepalive probes or TCP user timeout unanswered)", cause);
+        }
+        if (m.contains("reset")) {
+            return new LinkFailure(LinkFailure.Kind.RESET, context + ": connection reset by the device", cause);
+        }
+        return new LinkFailure(LinkFailure.Kind.NETWORK, reason, cause);
+    }
+}

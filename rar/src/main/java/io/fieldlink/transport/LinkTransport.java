@@ -1,0 +1,202 @@
+package io.fieldlink.transport;
+
+import io.fieldlink.config.DeviceAddress;
+import io.fieldlink.config.LinkSettings;
+import io.netty.bootstrap.Bootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoop;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.WriteBufferWaterMark;
+import io.netty.channel.epoll.Epoll;
+import io.netty.channel.epoll.EpollChannelOption;
+import io.netty.channel.epoll.EpollIoHandler;
+import io.netty.channel.epoll.EpollSocketChannel;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.nio.NioChannelOption;
+import io.netty.channel.socket.nio.NioSocketChannel;
+import io.netty.handler.timeout.IdleStateHandler;
+import io.netty.util.concurrent.DefaultThreadFactory;
+import jdk.net.ExtendedSocketOptions;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.net.SocketOption;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * The event loops that carry every device connection of an adapter, and the factory of
+ * {@link DeviceLink}s. A small fixed number of threads ({@code ioThreads}) serves all connections:
+ * reads, failure detection, heartbeats, timeouts and reconnect timers; no thread per socket.
+ *
+ * <pre>{@code
+ * try (LinkTransport transport = new LinkTransport(2, TransportKind.AUTO, "fieldlink")) {
+ *     DeviceLink link = transport.connect(new DeviceAddress("plc-7", "10.0.0.7", 502), settings)
+ *                                .get(6, TimeUnit.SECONDS);
+ *     byte[] reply = link.request(frame, 2_000);
+ * }
+ * }</pre>
+ *
+ * <p>Every connection gets SO_KEEPALIVE with the pool's TCP_KEEPIDLE / TCP_KEEPINTVL / TCP_KEEPCNT
+ * and, on epoll, TCP_USER_TIMEOUT. Where the platform cannot set them the transport says so once in
+ * the log: the system's keepalive (two hours on most systems) then applies and only the heartbeat
+ * bounds detection.
+ */
+public final class LinkTransport implements AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(LinkTransport.class);
+    private static final WriteBufferWaterMark WATER_MARK = new WriteBufferWaterMark(32 * 1024, 64 * 1024);
+
+    private final MultiThreadIoEventLoopGroup group;
+    private final Class<? extends SocketChannel> channelType;
+    private final boolean epoll;
+    private final boolean nioKeepAliveTuning;
+    private final AtomicBoolean warnedUserTimeout = new AtomicBoolean();
+
+    public LinkTransport(int ioThreads, TransportKind kind, String threadPrefix) {
+        boolean useEpoll = switch (kind) {
+            case EPOLL -> {
+                Epoll.ensureAvailability();
+                yield true;
+            }
+            case NIO -> false;
+            case AUTO -> Epoll.isAvailable();
+        };
+        if (kind == TransportKind.AUTO && !useEpoll) {
+            log.info("Linux epoll transport not available ({}); using NIO: TCP_USER_TIMEOUT cannot be set, "
+                    + "stuck writes are bounded by requestTimeoutMs", String.valueOf(Epoll.unavailabilityCause()));
+        }
+        this.epoll = useEpoll;
+        this.channelType = useEpoll ? EpollSocketChannel.class : NioSocketChannel.class;
+        this.group = new MultiThreadIoEventLoopGroup(ioThreads, new DefaultThreadFactory(threadPrefix + "-io", true),
+                useEpoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory());
+        this.nioKeepAliveTuning = !useEpoll && nioSupportsKeepAliveTuning();
+        if (!useEpoll && !nioKeepAliveTuning) {
+            log.warn("This JDK/OS cannot set TCP keepalive idle/interval/count per socket (see JDK-8308593 on "
+                    + "Windows); the system default applies (often 2 hours). Set heartbeatIntervalMs to bound detection.");
+        }
+    }
+
+    private static boolean nioSupportsKeepAliveTuning() {
+        try (java.nio.channels.SocketChannel probe = java.nio.channels.SocketChannel.open()) {
+            Set<SocketOption<?>> options = probe.supportedOptions();
+            return options.contains(ExtendedSocketOptions.TCP_KEEPIDLE)
+                    && options.contains(ExtendedSocketOptions.TCP_KEEPINTERVAL)
+                    && options.contains(ExtendedSocketOptions.TCP_KEEPCOUNT);
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    /** Whether connections carry TCP_USER_TIMEOUT (Linux epoll). */
+    public boolean supportsUserTimeout() {
+        return epoll;
+    }
+
+    /** A description for the start-up log. */
+    public String describe() {
+        return (epoll ? "epoll" : "nio") + ", " + group.executorCount() + " I/O thread(s)";
+    }
+
+    /** An event loop for timers (reconnect backoff, probes); never block on it. */
+    public EventLoop timerLoop() {
+        return group.next();
+    }
+
+    /**
+     * Opens a connection. The future completes with a usable link, or exceptionally with the
+     * {@link LinkFailure} (wrapped in a {@link LinkConnectException}) within {@code connectTimeoutMs}.
+     */
+    public CompletableFuture<DeviceLink> connect(DeviceAddress device, LinkSettings settings) {
+        CompletableFuture<DeviceLink> result = new CompletableFuture<>();
+        if (settings.userTimeoutMs() > 0 && !epoll && warnedUserTimeout.compareAndSet(false, true)) {
+            log.info("userTimeoutMs={} is ignored on the NIO transport; stuck writes are bounded by requestTimeoutMs",
+                    settings.userTimeoutMs());
+        }
+        Bootstrap b = new Bootstrap().group(group).channel(channelType)
+                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, settings.connectTimeoutMs())
+                .option(ChannelOption.SO_KEEPALIVE, true)
+                .option(ChannelOption.TCP_NODELAY, true)
+                .option(ChannelOption.WRITE_BUFFER_WATER_MARK, WATER_MARK);
+        if (epoll) {
+            b.option(EpollChannelOption.TCP_KEEPIDLE, settings.keepAliveIdleSeconds())
+                    .option(EpollChannelOption.TCP_KEEPINTVL, settings.keepAliveIntervalSeconds())
+                    .option(EpollChannelOption.TCP_KEEPCNT, settings.keepAliveCount());
+            if (settings.userTimeoutMs() > 0) {
+                b.option(EpollChannelOption.TCP_USER_TIMEOUT, settings.userTimeoutMs());
+            }
+        } else if (nioKeepAliveTuning) {
+            b.option(NioChannelOption.of(ExtendedSocketOptions.TCP_KEEPIDLE), settings.keepAliveIdleSeconds())
+                    .option(NioChannelOption.of(ExtendedSocketOptions.TCP_KEEPINTERVAL), settings.keepAliveIntervalSeconds())
+                    .option(NioChannelOption.of(ExtendedSocketOptions.TCP_KEEPCOUNT), settings.keepAliveCount());
+        }
+        b.handler(new ChannelInitializer<SocketChannel>() {
+            @Override
+            protected void initChannel(SocketChannel ch) {
+                DeviceLink link = new DeviceLink(device, ch, settings);
+                if (settings.heartbeatEnabled()) {
+                    ch.pipeline().addLast("heartbeat-idle", new IdleStateHandler(0, 0,
+                            settings.heartbeatIntervalMs(), TimeUnit.MILLISECONDS));
+                }
+                var decoder = Framers.decoder(settings.framing());
+                if (decoder != null) {
+                    ch.pipeline().addLast("framing", decoder);
+                }
+                ch.pipeline().addLast("link", new LinkHandler(link, settings));
+                ch.attr(LINK).set(link);
+            }
+        });
+        ChannelFuture f = b.connect(device.host(), device.port());
+        f.addListener((ChannelFuture cf) -> {
+            if (cf.isSuccess()) {
+                DeviceLink link = cf.channel().attr(LINK).get();
+                if (link.isUsable()) {
+                    result.complete(link);
+                } else {
+                    result.completeExceptionally(new LinkConnectException(link.failure() == null
+                            ? new LinkFailure(LinkFailure.Kind.PEER_CLOSED, "closed right after connect", null)
+                            : link.failure()));
+                }
+            } else {
+                result.completeExceptionally(new LinkConnectException(
+                        Failures.classify(cf.cause(), "connect to " + device.address() + " failed")));
+            }
+        });
+        return result;
+    }
+
+    private static final io.netty.util.AttributeKey<DeviceLink> LINK = io.netty.util.AttributeKey.valueOf("fieldlink.link");
+
+    /** Closes every connection and stops the event loops; returns when their threads have ended (bounded). */
+    @Override
+    public void close() {
+        group.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(10, TimeUnit.SECONDS);
+    }
+
+    /** A failed connect, carrying its classified {@link LinkFailure}. */
+    public static final class LinkConnectException extends Exception {
+        private static final long serialVersionUID = 1L;
+        private final transient LinkFailure failure;
+
+        public LinkConnectException(LinkFailure failure) {
+            super(failure.reason(), failure.cause(), false, false);
+            this.failure = failure;
+        }
+
+        public LinkFailure failure() {
+            return failure;
+        }
+    }
+
+    /** For tests and diagnostics: the channel under a link. */
+    static Channel channelOf(DeviceLink link) {
+        return link.channel();
+    }
+}
