@@ -77,6 +77,7 @@ public final class DeviceHealth {
     private DeviceLink spare;
     private int pendingConnects;
     private boolean probing;
+    private int lostWhileProbing;
     private boolean closed;
     private ScheduledFuture<?> reconnectTask;
 
@@ -218,6 +219,7 @@ public final class DeviceHealth {
                 }
                 return;
             }
+            lostWhileProbing++;
             if (probing) {
                 return;
             }
@@ -229,6 +231,8 @@ public final class DeviceHealth {
             synchronized (this) {
                 probing = false;
                 pendingConnects--;
+                int lost = lostWhileProbing;
+                lostWhileProbing = 0;
                 if (probe != null) {
                     if (!closed && state == DeviceState.UP && spare == null && links.size() < maxConnections) {
                         adopt(probe);
@@ -238,10 +242,18 @@ public final class DeviceHealth {
                     probe.close(LinkFailure.local("probe not needed"));
                     return;
                 }
+                if (closed || isLocal(error)) {
+                    return;
+                }
                 String why = error instanceof LinkConnectException lce ? lce.failure().reason() : String.valueOf(error);
-                markDownLocked(f.reason() + "; then " + why, links.size());
+                // the links lost while the probe ran count too
+                markDownLocked(f.reason() + "; then " + why, links.size() + lost);
             }
         });
+    }
+
+    private static boolean isLocal(Throwable error) {
+        return error instanceof LinkConnectException lce && lce.failure().kind() == LinkFailure.Kind.LOCAL;
     }
 
     /** Marks the device DOWN (if UP), closing its other links and starting the reconnector. */
@@ -291,7 +303,7 @@ public final class DeviceHealth {
         transport.connect(device, settings).whenComplete((link, error) -> {
             synchronized (this) {
                 pendingConnects--;
-                if (closed) {
+                if (closed || (link == null && isLocal(error))) {
                     if (link != null) {
                         link.close(LinkFailure.local("adapter stopping"));
                     }

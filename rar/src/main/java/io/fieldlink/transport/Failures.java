@@ -25,14 +25,16 @@ final class Failures {
             return new LinkFailure(LinkFailure.Kind.PROTOCOL, "frame over maxFrameLength (" + message + ")", cause);
         }
         if (cause instanceof ConnectTimeoutException) {
-            return new LinkFailure(LinkFailure.Kind.TIMED_OUT, reason, cause);
-        }
-        if (cause instanceof NoRouteToHostException || cause instanceof ConnectException) {
-            return new LinkFailure(LinkFailure.Kind.NETWORK, reason, cause);
+            return new LinkFailure(LinkFailure.Kind.TIMED_OUT, context + ": connect timed out", cause);
         }
         // The JDK and Netty's native transport surface errno only as text: ETIMEDOUT reads
         // "Connection timed out" (keepalive probes or TCP_USER_TIMEOUT ran out), ECONNRESET "Connection reset".
         String m = message.toLowerCase(Locale.ROOT);
+        if (cause instanceof NoRouteToHostException || cause instanceof ConnectException) {
+            String why = m.contains("refused") ? "connection refused" : m.contains("no route") ? "no route to host"
+                    : m.contains("unreachable") ? "network unreachable" : message;
+            return new LinkFailure(LinkFailure.Kind.NETWORK, context + ": " + why, cause);
+        }
         if (m.contains("timed out")) {
             return new LinkFailure(LinkFailure.Kind.TIMED_OUT, context + ": connection timed out "
                     + "(keepalive probes or TCP user timeout unanswered)", cause);

@@ -116,6 +116,10 @@ public final class LinkTransport implements AutoCloseable {
      */
     public CompletableFuture<DeviceLink> connect(DeviceAddress device, LinkSettings settings) {
         CompletableFuture<DeviceLink> result = new CompletableFuture<>();
+        if (group.isShuttingDown()) {
+            result.completeExceptionally(new LinkConnectException(LinkFailure.local("the adapter is stopping")));
+            return result;
+        }
         if (settings.userTimeoutMs() > 0 && !epoll && warnedUserTimeout.compareAndSet(false, true)) {
             log.info("userTimeoutMs={} is ignored on the NIO transport; stuck writes are bounded by requestTimeoutMs",
                     settings.userTimeoutMs());

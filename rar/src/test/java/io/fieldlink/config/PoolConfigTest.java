@@ -1,0 +1,117 @@
+package io.fieldlink.config;
+
+import io.fieldlink.spi.DeviceManagedConnectionFactory;
+import org.junit.jupiter.api.Test;
+
+import java.util.List;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+class PoolConfigTest {
+
+    private static DeviceManagedConnectionFactory single() {
+        DeviceManagedConnectionFactory mcf = new DeviceManagedConnectionFactory();
+        mcf.setHost("127.0.0.1");
+        mcf.setPort(5020);
+        return mcf;
+    }
+
+    @Test
+    void defaultsAreValidAndKeepUserTimeoutAboveTheKeepaliveBound() {
+        PoolConfig c = PoolConfig.from(single());
+        assertThat(c.devices()).containsExactly(new DeviceAddress("127.0.0.1:5020", "127.0.0.1", 5020));
+        assertThat(c.link().keepAliveBoundMs()).isEqualTo(25_000);
+        assertThat(c.link().userTimeoutMs()).isGreaterThanOrEqualTo((int) c.link().keepAliveBoundMs());
+        assertThat(c.link().framing().framing()).isEqualTo(Framing.LINE);
+        assertThat(c.link().framing().delimiter()).containsExactly('\n');
+    }
+
+    @Test
+    void badValueNamesPropertyValueAndAcceptedRange() {
+        DeviceManagedConnectionFactory mcf = single();
+        mcf.setKeepAliveCount(0);
+        assertThatThrownBy(() -> PoolConfig.from(mcf)).isInstanceOf(InvalidConfigException.class)
+                .hasMessage("keepAliveCount=0 is invalid; accepted: 1..127");
+
+        DeviceManagedConnectionFactory port = single();
+        port.setPort(70000);
+        assertThatThrownBy(() -> PoolConfig.from(port)).hasMessage("port=70000 is invalid; accepted: 1..65535");
+
+        DeviceManagedConnectionFactory framing = single();
+        framing.setFraming("SLIP");
+        assertThatThrownBy(() -> PoolConfig.from(framing))
+                .hasMessage("framing='SLIP' is invalid; accepted: LINE|DELIMITER|LENGTH_FIELD|FIXED_LENGTH|RAW");
+
+        DeviceManagedConnectionFactory delim = single();
+        delim.setDelimiter("zz");
+        assertThatThrownBy(() -> PoolConfig.from(delim)).hasMessageStartingWith("delimiter='zz' is invalid; accepted: hex");
+
+        DeviceManagedConnectionFactory backoff = single();
+        backoff.setReconnectMaxDelayMs(100);
+        assertThatThrownBy(() -> PoolConfig.from(backoff))
+                .hasMessage("reconnectMaxDelayMs=100 is invalid; accepted: 500..3600000");
+
+        DeviceManagedConnectionFactory nulls = single();
+        nulls.setConnectTimeoutMs(null);
+        assertThatThrownBy(() -> PoolConfig.from(nulls)).hasMessage("connectTimeoutMs=null is invalid; accepted: 1..600000");
+    }
+
+    @Test
+    void missingHostAndConflictingDeviceSources() {
+        DeviceManagedConnectionFactory none = new DeviceManagedConnectionFactory();
+        assertThatThrownBy(() -> PoolConfig.from(none)).isInstanceOf(InvalidConfigException.class)
+                .hasMessageStartingWith("host='' is invalid");
+
+        DeviceManagedConnectionFactory both = single();
+        both.setDevices("a=127.0.0.1:1");
+        assertThatThrownBy(() -> PoolConfig.from(both)).hasMessageContaining("either devices or host/port");
+    }
+
+    @Test
+    void deviceTableIsParsedInOrderWithDefaultDevice() {
+        DeviceManagedConnectionFactory mcf = new DeviceManagedConnectionFactory();
+        mcf.setDevices(" plc-1=10.0.0.7:502, meter.3 = gw.local:4001 ,v6=[::1]:5020");
+        mcf.setDeviceId("meter.3");
+        PoolConfig c = PoolConfig.from(mcf);
+        assertThat(c.devices()).extracting(DeviceAddress::id).containsExactly("plc-1", "meter.3", "v6");
+        assertThat(c.device("v6").host()).isEqualTo("::1");
+        assertThat(c.device("v6").address()).isEqualTo("[::1]:5020");
+        assertThat(c.defaultDevice().id()).isEqualTo("meter.3");
+        assertThat(c.device("nope")).isNull();
+    }
+
+    @Test
+    void badDeviceTablesAreRejectedWithTheEntry() {
+        for (String bad : List.of("plc-1=10.0.0.7", "=h:1", "a=h:0", "a=h:x", "a b=h:1", "a=h:1,a=h:2", "a=:5")) {
+            DeviceManagedConnectionFactory mcf = new DeviceManagedConnectionFactory();
+            mcf.setDevices(bad);
+            assertThatThrownBy(() -> PoolConfig.from(mcf)).as(bad).isInstanceOf(InvalidConfigException.class)
+                    .hasMessageStartingWith("devices='" + bad + "' is invalid; accepted: ");
+        }
+        DeviceManagedConnectionFactory unknownDefault = new DeviceManagedConnectionFactory();
+        unknownDefault.setDevices("a=h:1");
+        unknownDefault.setDeviceId("b");
+        assertThatThrownBy(() -> PoolConfig.from(unknownDefault)).hasMessage("deviceId='b' is invalid; accepted: one of the ids in devices: [a]");
+    }
+
+    @Test
+    void framingSpecificRules() {
+        DeviceManagedConnectionFactory fixed = single();
+        fixed.setFraming("fixed-length");
+        assertThatThrownBy(() -> PoolConfig.from(fixed)).hasMessage("fixedFrameLength=0 is invalid; accepted: 1..65536");
+        fixed.setFixedFrameLength(8);
+        assertThat(PoolConfig.from(fixed).link().framing().fixedFrameLength()).isEqualTo(8);
+
+        DeviceManagedConnectionFactory length = single();
+        length.setFraming("LENGTH_FIELD");
+        length.setLengthFieldLength(5);
+        assertThatThrownBy(() -> PoolConfig.from(length)).hasMessage("lengthFieldLength=5 is invalid; accepted: 1, 2, 3, 4 or 8");
+
+        DeviceManagedConnectionFactory heartbeat = single();
+        heartbeat.setHeartbeatIntervalMs(1000);
+        assertThatThrownBy(() -> PoolConfig.from(heartbeat)).hasMessageStartingWith("heartbeatRequest='' is invalid");
+        heartbeat.setHeartbeatRequest("50494e47");
+        assertThat(PoolConfig.from(heartbeat).link().heartbeatRequest()).containsExactly('P', 'I', 'N', 'G');
+    }
+}

@@ -1,0 +1,148 @@
+package io.fieldlink.spi;
+
+import io.fieldlink.api.DeviceConnection;
+import io.fieldlink.api.DeviceException;
+import io.fieldlink.simulator.DeviceSimulator;
+import io.fieldlink.simulator.SimFraming;
+import io.fieldlink.testsupport.TestAdapter;
+import jakarta.resource.ResourceException;
+import jakarta.resource.spi.ManagedConnection;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+import java.time.Duration;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+import static java.nio.charset.StandardCharsets.US_ASCII;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/** A pool over a table of devices: the right device per request, and never more than the cap. */
+class PoolMatchingTest {
+
+    private final TestAdapter adapter = new TestAdapter();
+    private final DeviceSimulator a = DeviceSimulator.start(SimFraming.line()).respondWith(r -> "A".getBytes(US_ASCII));
+    private final DeviceSimulator b = DeviceSimulator.start(SimFraming.line()).respondWith(r -> "B".getBytes(US_ASCII));
+
+    @AfterEach
+    void tearDown() {
+        adapter.close();
+        a.close();
+        b.close();
+    }
+
+    private DeviceManagedConnectionFactory table(int cap) {
+        DeviceManagedConnectionFactory mcf = adapter.mcf("unused", a, m -> { });
+        mcf.setHost("");
+        mcf.setPort(0);
+        mcf.setDeviceId("");
+        mcf.setDevices("a=127.0.0.1:" + a.port() + ",b=127.0.0.1:" + b.port());
+        mcf.setMaxConnectionsPerDevice(cap);
+        mcf.setConnectTimeoutMs(300);
+        return mcf;
+    }
+
+    private static String ask(DeviceConnection c) throws DeviceException {
+        return new String(c.request("?".getBytes(US_ASCII), Duration.ofSeconds(2)), US_ASCII);
+    }
+
+    @Test
+    void eachRequestReachesTheDeviceItNames() throws Exception {
+        DeviceConnectionFactoryImpl f = adapter.factory(table(2));
+        for (int i = 0; i < 5; i++) {
+            try (DeviceConnection ca = f.getConnection("a"); DeviceConnection cb = f.getConnection("b")) {
+                assertThat(ask(ca)).isEqualTo("A");
+                assertThat(ask(cb)).isEqualTo("B");
+            }
+        }
+        try (DeviceConnection first = f.getConnection()) {
+            assertThat(first.deviceId()).isEqualTo("a");
+        }
+        // connections were reused, not reopened
+        assertThat(a.connectionsAccepted()).isEqualTo(1);
+        assertThat(b.connectionsAccepted()).isEqualTo(1);
+        assertThat(f.devices()).extracting(s -> s.deviceId() + ":" + s.openConnections()).containsExactly("a:1", "b:1");
+    }
+
+    @Test
+    void unknownDevicesAreRefusedWithoutOpeningASocket() {
+        DeviceConnectionFactoryImpl f = adapter.factory(table(2));
+        assertThatThrownBy(() -> f.getConnection("10.0.0.1:502")).isInstanceOf(DeviceException.class)
+                .hasMessageContaining("not a device of pool").hasMessageContaining("[a, b]");
+    }
+
+    @Test
+    void matchManagedConnectionsPicksTheRequestedDeviceAndNeverFires() throws Exception {
+        DeviceManagedConnectionFactory mcf = table(2);
+        ManagedConnection ma = mcf.createManagedConnection(null, new DeviceRequestInfo("a"));
+        ManagedConnection mb = mcf.createManagedConnection(null, new DeviceRequestInfo("b"));
+        try {
+            assertThat(mcf.matchManagedConnections(Set.of(ma, mb), null, new DeviceRequestInfo("b"))).isSameAs(mb);
+            assertThat(mcf.matchManagedConnections(Set.of(ma), null, new DeviceRequestInfo("b"))).isNull();
+            assertThat(mcf.matchManagedConnections(Set.of(ma, mb), null, null)).isSameAs(ma);
+            assertThatThrownBy(() -> ma.getConnection(null, new DeviceRequestInfo("b")))
+                    .isInstanceOf(ResourceException.class).hasMessageContaining("--matchconnections=true");
+            assertThat(mcf.getInvalidConnections(Set.of(ma, mb))).isEmpty();
+            b.stop(); // b switched off: its connection is reset/closed and b goes DOWN
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+            while (mcf.getInvalidConnections(Set.of(ma, mb)).isEmpty() && System.nanoTime() < deadline) {
+                Thread.sleep(10);
+            }
+            assertThat(mcf.getInvalidConnections(Set.of(ma, mb))).containsExactly(mb);
+            assertThat(mcf.matchManagedConnections(Set.of(ma, mb), null, new DeviceRequestInfo("b"))).isNull();
+        } finally {
+            ma.destroy();
+            mb.destroy();
+        }
+    }
+
+    @Test
+    void perDeviceCapIsNeverExceeded() throws Exception {
+        DeviceConnectionFactoryImpl f = adapter.factory(table(1));
+        DeviceConnection held = f.getConnection("a");
+        // a second caller for the same device waits for the one connection, then gets it
+        CompletableFuture<String> waiter = CompletableFuture.supplyAsync(() -> {
+            try (DeviceConnection c = f.getConnection("a")) {
+                return ask(c);
+            } catch (DeviceException e) {
+                return e.getMessage();
+            }
+        });
+        Thread.sleep(100);
+        assertThat(waiter).isNotDone();
+        // another device is not affected by a's cap
+        try (DeviceConnection cb = f.getConnection("b")) {
+            assertThat(ask(cb)).isEqualTo("B");
+        }
+        held.close();
+        assertThat(waiter.get(2, TimeUnit.SECONDS)).isEqualTo("A");
+
+        DeviceConnection again = f.getConnection("a");
+        try {
+            assertThatThrownBy(() -> f.getConnection("a")).isInstanceOf(DeviceException.class)
+                    .hasMessageContaining("maxConnectionsPerDevice=1");
+        } finally {
+            again.close();
+        }
+        assertThat(a.connectionsAccepted()).isEqualTo(1);
+        assertThat(a.openConnections()).isEqualTo(1);
+    }
+
+    @Test
+    void theManagedConnectionFactoryRefusesConnectionsOverTheCap() throws Exception {
+        DeviceManagedConnectionFactory mcf = table(2);
+        ManagedConnection m1 = mcf.createManagedConnection(null, new DeviceRequestInfo("a"));
+        ManagedConnection m2 = mcf.createManagedConnection(null, new DeviceRequestInfo("a"));
+        try {
+            assertThatThrownBy(() -> mcf.createManagedConnection(null, new DeviceRequestInfo("a")))
+                    .isInstanceOf(ResourceException.class).hasMessageContaining("maxConnectionsPerDevice is 2");
+        } finally {
+            m1.destroy();
+            m2.destroy();
+        }
+        ManagedConnection m3 = mcf.createManagedConnection(null, new DeviceRequestInfo("a"));
+        m3.destroy();
+    }
+}
