@@ -8,7 +8,8 @@ package io.fieldlink.config;
  * @param keepAliveIdleSeconds     TCP_KEEPIDLE: idle time before the first probe
  * @param keepAliveIntervalSeconds TCP_KEEPINTVL: time between unanswered probes
  * @param keepAliveCount           TCP_KEEPCNT: unanswered probes before the kernel gives up
- * @param userTimeoutMs            TCP_USER_TIMEOUT (Linux epoll only): bound on unacknowledged sent data; 0 = off
+ * @param userTimeoutMs            effective TCP_USER_TIMEOUT (Linux epoll only): bound on unacknowledged sent data
+ *                                 and, on Linux, the idle detection bound in place of TCP_KEEPCNT; 0 = not set
  * @param heartbeatIntervalMs      application heartbeat on idle pooled connections; 0 = off
  * @param heartbeatRequest         the heartbeat frame
  * @param heartbeatTimeoutMs       bound on the heartbeat's answer

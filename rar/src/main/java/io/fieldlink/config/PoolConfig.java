@@ -25,8 +25,14 @@ public record PoolConfig(List<DeviceAddress> devices, DeviceAddress defaultDevic
     public static final int DEFAULT_KEEP_ALIVE_IDLE_SECONDS = 10;
     public static final int DEFAULT_KEEP_ALIVE_INTERVAL_SECONDS = 5;
     public static final int DEFAULT_KEEP_ALIVE_COUNT = 3;
-    /** Above the default keepalive bound (25 s) so that TCP_USER_TIMEOUT never cuts keepalive short. */
-    public static final int DEFAULT_USER_TIMEOUT_MS = 30_000;
+    /**
+     * 0 = "auto": TCP_USER_TIMEOUT equals the keepalive bound. On Linux a set TCP_USER_TIMEOUT
+     * replaces TCP_KEEPCNT (the kernel aborts when probes are out and nothing was ACKed for that
+     * long), so a larger value would stretch idle detection and a smaller one would cut it short.
+     */
+    public static final int DEFAULT_USER_TIMEOUT_MS = 0;
+    /** userTimeoutMs value that leaves TCP_USER_TIMEOUT unset. */
+    public static final int USER_TIMEOUT_OFF = -1;
     public static final String DEFAULT_FRAMING = "LINE";
     public static final String DEFAULT_DELIMITER = "0a";
     public static final int DEFAULT_LENGTH_FIELD_OFFSET = 0;
@@ -76,7 +82,10 @@ public record PoolConfig(List<DeviceAddress> devices, DeviceAddress defaultDevic
         int idle = Check.range("keepAliveIdleSeconds", p.getKeepAliveIdleSeconds(), 1, 32_767);
         int interval = Check.range("keepAliveIntervalSeconds", p.getKeepAliveIntervalSeconds(), 1, 32_767);
         int count = Check.range("keepAliveCount", p.getKeepAliveCount(), 1, 127);
-        int userTimeout = Check.range("userTimeoutMs", p.getUserTimeoutMs(), 0, Integer.MAX_VALUE);
+        int rawUserTimeout = Check.range("userTimeoutMs", p.getUserTimeoutMs(), USER_TIMEOUT_OFF, Integer.MAX_VALUE);
+        long keepAliveBoundMs = 1000L * (idle + (long) interval * count);
+        int userTimeout = rawUserTimeout == USER_TIMEOUT_OFF ? 0
+                : rawUserTimeout == 0 ? (int) Math.min(Integer.MAX_VALUE, keepAliveBoundMs) : rawUserTimeout;
         int heartbeatInterval = Check.range("heartbeatIntervalMs", p.getHeartbeatIntervalMs(), 0, ONE_HOUR_MS);
         byte[] heartbeat = new byte[0];
         int heartbeatTimeout = Check.range("heartbeatTimeoutMs", p.getHeartbeatTimeoutMs(), 1, ONE_HOUR_MS);

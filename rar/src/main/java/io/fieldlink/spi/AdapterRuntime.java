@@ -63,6 +63,11 @@ public final class AdapterRuntime implements AutoCloseable {
                 devices.size(), config.devices(), config.link().keepAliveIdleSeconds(),
                 config.link().keepAliveIntervalSeconds(), config.link().keepAliveCount(),
                 config.link().keepAliveBoundMs(), transport.describe());
+        if (config.link().userTimeoutMs() > config.link().keepAliveBoundMs() && transport.supportsUserTimeout()) {
+            log.warn("FieldLink pool {}: userTimeoutMs={} is above the keepalive bound of {} ms; on Linux it "
+                    + "replaces keepAliveCount, so a dead idle connection is noticed only after about {} ms",
+                    name, config.link().userTimeoutMs(), config.link().keepAliveBoundMs(), config.link().userTimeoutMs());
+        }
         return pool;
     }
 

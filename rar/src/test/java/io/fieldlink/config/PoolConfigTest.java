@@ -22,9 +22,24 @@ class PoolConfigTest {
         PoolConfig c = PoolConfig.from(single());
         assertThat(c.devices()).containsExactly(new DeviceAddress("127.0.0.1:5020", "127.0.0.1", 5020));
         assertThat(c.link().keepAliveBoundMs()).isEqualTo(25_000);
-        assertThat(c.link().userTimeoutMs()).isGreaterThanOrEqualTo((int) c.link().keepAliveBoundMs());
+        assertThat(c.link().userTimeoutMs()).as("auto: the keepalive bound").isEqualTo(25_000);
         assertThat(c.link().framing().framing()).isEqualTo(Framing.LINE);
         assertThat(c.link().framing().delimiter()).containsExactly('\n');
+    }
+
+    @Test
+    void userTimeoutIsTheKeepaliveBoundUnlessSetOrSwitchedOff() {
+        DeviceManagedConnectionFactory mcf = single();
+        mcf.setKeepAliveIdleSeconds(1);
+        mcf.setKeepAliveIntervalSeconds(1);
+        mcf.setKeepAliveCount(2);
+        assertThat(PoolConfig.from(mcf).link().userTimeoutMs()).isEqualTo(3_000);
+        mcf.setUserTimeoutMs(-1);
+        assertThat(PoolConfig.from(mcf).link().userTimeoutMs()).isZero();
+        mcf.setUserTimeoutMs(1_500);
+        assertThat(PoolConfig.from(mcf).link().userTimeoutMs()).isEqualTo(1_500);
+        mcf.setUserTimeoutMs(-2);
+        assertThatThrownBy(() -> PoolConfig.from(mcf)).hasMessage("userTimeoutMs=-2 is invalid; accepted: -1..2147483647");
     }
 
     @Test
