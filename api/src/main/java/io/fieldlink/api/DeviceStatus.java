@@ -13,7 +13,9 @@ import java.time.Instant;
  * @param drops              how many times the device went from UP to DOWN since the adapter started
  * @param lastCause          why the device last went DOWN, or {@code null} if it never did
  * @param reconnectAttempts  reconnect attempts in the current outage (0 while UP)
+ * @param noticesDropped     drop/restore notices of this device lost to a full notice outbox (broker away too long)
  */
 public record DeviceStatus(String deviceId, String address, DeviceState state, Instant since,
-                           int openConnections, long drops, String lastCause, int reconnectAttempts) {
+                           int openConnections, long drops, String lastCause, int reconnectAttempts,
+                           long noticesDropped) {
 }

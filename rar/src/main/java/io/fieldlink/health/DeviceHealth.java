@@ -107,7 +107,8 @@ public final class DeviceHealth {
     }
 
     public synchronized DeviceStatus status() {
-        return new DeviceStatus(device.id(), device.address(), state, since, links.size(), drops, lastCause, attempts);
+        return new DeviceStatus(device.id(), device.address(), state, since, links.size(), drops, lastCause, attempts,
+                monitor.droppedNotices(pool, device.id()));
     }
 
     /** Throws {@link DeviceDownException} if the device is down: the fail-fast check, no I/O. */
@@ -186,9 +187,20 @@ public final class DeviceHealth {
         throw new DeviceException(device.id(), device.address(), failure.reason(), failure.cause());
     }
 
-    /** Closes a link the pool no longer wants (destroy, shrink); not a failure. */
+    /**
+     * Closes a link the pool no longer wants (destroy, shrink); not a failure. It stops counting
+     * against the cap at once and the socket is closed before this returns (bounded), so a pool
+     * that destroys and then creates never has more than {@code maxConnectionsPerDevice} sockets
+     * open at the device.
+     */
     public void release(DeviceLink link) {
-        link.close(LinkFailure.local("released by the pool"));
+        synchronized (this) {
+            links.remove(link);
+            if (spare == link) {
+                spare = null;
+            }
+        }
+        link.closeAndWait(LinkFailure.local("released by the pool"), 1_000);
     }
 
     /** Registers a new link and watches it; caller holds the lock. */

@@ -4,6 +4,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -27,6 +30,7 @@ public final class HealthMonitor implements AutoCloseable {
     private final ExecutorService thread;
     private final List<DeviceStateListener> listeners = new CopyOnWriteArrayList<>();
     private long sequence;
+    private final Map<String, LongAdder> noticesDropped = new ConcurrentHashMap<>();
 
     public HealthMonitor(String threadPrefix) {
         this.thread = Executors.newSingleThreadExecutor(r -> {
@@ -56,6 +60,16 @@ public final class HealthMonitor implements AutoCloseable {
                 }
             }
         });
+    }
+
+    /** Counts a notice of this device lost to outbox overflow (shown in the health view). */
+    public void countDroppedNotice(String pool, String deviceId) {
+        noticesDropped.computeIfAbsent(pool + "\u0000" + deviceId, k -> new LongAdder()).increment();
+    }
+
+    public long droppedNotices(String pool, String deviceId) {
+        LongAdder n = noticesDropped.get(pool + "\u0000" + deviceId);
+        return n == null ? 0 : n.sum();
     }
 
     /** Runs a task on the health thread; after {@link #close()} the task is dropped (nothing is listening). */

@@ -3,6 +3,13 @@ package io.fieldlink.spi;
 import io.fieldlink.api.DeviceStatus;
 import io.fieldlink.config.InvalidConfigException;
 import io.fieldlink.health.DeviceStateListener;
+import io.fieldlink.health.ReconnectPolicy;
+import io.fieldlink.notice.JmsTarget;
+import io.fieldlink.notice.JndiJmsTarget;
+import io.fieldlink.notice.NoticeFormat;
+import io.fieldlink.notice.NoticeOutbox;
+import io.fieldlink.notice.NoticePublisher;
+import io.fieldlink.notice.NoticeStats;
 import io.fieldlink.transport.TransportKind;
 import jakarta.resource.NotSupportedException;
 import jakarta.resource.ResourceException;
@@ -15,12 +22,17 @@ import jakarta.resource.spi.endpoint.MessageEndpointFactory;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import javax.naming.NamingException;
+import javax.naming.NoInitialContextException;
 import javax.transaction.xa.XAResource;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
 import java.io.Serializable;
 import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * The FieldLink resource adapter: starts the shared event loops and the health thread that all of
@@ -41,11 +53,24 @@ public class FieldLinkResourceAdapter implements ResourceAdapter, Serializable {
 
     public static final int DEFAULT_IO_THREADS = 2;
     public static final String DEFAULT_TRANSPORT = "AUTO";
+    public static final String DEFAULT_NOTICE_CONNECTION_FACTORY = "jms/fieldlink/noticeFactory";
+    public static final String DEFAULT_NOTICE_TOPIC = "jms/fieldlink/notices";
+    public static final int DEFAULT_NOTICE_OUTBOX_SIZE = 10_000;
+    public static final int DEFAULT_NOTICE_RETRY_MAX_DELAY_MS = 30_000;
+    public static final int DEFAULT_NOTICE_FLUSH_TIMEOUT_MS = 5_000;
 
     private Integer ioThreads = DEFAULT_IO_THREADS;
     private String transport = DEFAULT_TRANSPORT;
+    private String noticeConnectionFactory = DEFAULT_NOTICE_CONNECTION_FACTORY;
+    private String noticeTopic = DEFAULT_NOTICE_TOPIC;
+    private Integer noticeOutboxSize = DEFAULT_NOTICE_OUTBOX_SIZE;
+    private Integer noticeRetryMaxDelayMs = DEFAULT_NOTICE_RETRY_MAX_DELAY_MS;
+    private Integer noticeFlushTimeoutMs = DEFAULT_NOTICE_FLUSH_TIMEOUT_MS;
+    private String instanceName = "";
 
     private transient volatile AdapterRuntime runtime;
+    private transient volatile NoticePublisher notices;
+    private transient volatile NoticeStats noticesOff = NoticeStats.disabled("adapter not started");
     private final transient List<DeviceStateListener> listeners = new CopyOnWriteArrayList<>();
 
     @Override
@@ -53,13 +78,20 @@ public class FieldLinkResourceAdapter implements ResourceAdapter, Serializable {
         int threads;
         TransportKind kind;
         try {
-            if (ioThreads == null || ioThreads < 1 || ioThreads > 64) {
-                throw new InvalidConfigException("ioThreads", ioThreads, "1..64");
-            }
-            threads = ioThreads;
+            threads = range("ioThreads", ioThreads, 1, 64);
             kind = parseTransport(transport);
+            range("noticeOutboxSize", noticeOutboxSize, 1, 1_000_000);
+            range("noticeRetryMaxDelayMs", noticeRetryMaxDelayMs, 100, 3_600_000);
+            range("noticeFlushTimeoutMs", noticeFlushTimeoutMs, 0, 600_000);
         } catch (InvalidConfigException e) {
             throw new ResourceAdapterInternalException("FieldLink resource adapter: " + e.getMessage(), e);
+        }
+        JndiJmsTarget jms = null;
+        if (!blank(noticeConnectionFactory) || !blank(noticeTopic)) {
+            jms = resolveNoticeTarget();
+        } else {
+            noticesOff = NoticeStats.disabled("noticeConnectionFactory and noticeTopic are empty");
+            log.info("FieldLink notices are disabled: noticeConnectionFactory and noticeTopic are empty");
         }
         try {
             AdapterRuntime r = new AdapterRuntime(threads, kind, "fieldlink");
@@ -68,7 +100,78 @@ public class FieldLinkResourceAdapter implements ResourceAdapter, Serializable {
         } catch (RuntimeException | Error e) {
             throw new ResourceAdapterInternalException("FieldLink resource adapter failed to start: " + e, e);
         }
+        if (jms != null) {
+            startNotices(jms);
+        }
         log.info("FieldLink resource adapter started ({})", runtime.transport().describe());
+    }
+
+    private JndiJmsTarget resolveNoticeTarget() throws ResourceAdapterInternalException {
+        JndiJmsTarget jms = new JndiJmsTarget(noticeConnectionFactory.trim(), noticeTopic.trim());
+        try {
+            if (jms.resolve() == JndiJmsTarget.Resolution.FOUND) {
+                return jms;
+            }
+            noticesOff = NoticeStats.disabled("no JMS resources bound at " + jms.describe());
+            log.warn("FieldLink notices are disabled: neither noticeConnectionFactory='{}' nor noticeTopic='{}' is "
+                    + "bound in JNDI. Create both JMS resources before deploying FieldLink to get drop/restore "
+                    + "notices, or set both properties empty to silence this message.", noticeConnectionFactory,
+                    noticeTopic);
+            return null;
+        } catch (NoInitialContextException e) {
+            noticesOff = NoticeStats.disabled("no JNDI here");
+            log.info("FieldLink notices are disabled: no JNDI in this environment (standalone use)");
+            return null;
+        } catch (NamingException e) {
+            throw new ResourceAdapterInternalException("FieldLink resource adapter: notices misconfigured: "
+                    + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Publishes drop/restore notices to {@code target} (the adapter does this itself at start with
+     * the JNDI resources; standalone users and tests can point it at any JMS connection factory).
+     */
+    public synchronized void startNotices(JmsTarget target) {
+        AdapterRuntime r = runtime;
+        if (r == null) {
+            throw new java.lang.IllegalStateException("start the adapter first");
+        }
+        if (notices != null) {
+            throw new java.lang.IllegalStateException("notices already go to " + notices.stats().target());
+        }
+        String instance = blank(instanceName) ? hostName() : instanceName.trim();
+        NoticePublisher p = new NoticePublisher(target, new NoticeFormat(instance, System.currentTimeMillis()),
+                new NoticeOutbox(noticeOutboxSize), new ReconnectPolicy(100, noticeRetryMaxDelayMs, 2.0,
+                () -> ThreadLocalRandom.current().nextDouble()), r.monitor()::countDroppedNotice, noticeFlushTimeoutMs);
+        p.start();
+        r.monitor().addListener(p);
+        notices = p;
+    }
+
+    /** The notice publisher's counters (pending, sent, dropped by overflow, failures), or why it is off. */
+    public NoticeStats noticeStats() {
+        NoticePublisher p = notices;
+        return p == null ? noticesOff : p.stats();
+    }
+
+    private static String hostName() {
+        try {
+            return InetAddress.getLocalHost().getHostName();
+        } catch (UnknownHostException e) {
+            return "fieldlink";
+        }
+    }
+
+    private static boolean blank(String s) {
+        return s == null || s.isBlank();
+    }
+
+    private static int range(String property, Integer value, int min, int max) {
+        if (value == null || value < min || value > max) {
+            throw new InvalidConfigException(property, value, min + ".." + max);
+        }
+        return value;
     }
 
     private static TransportKind parseTransport(String value) {
@@ -84,8 +187,14 @@ public class FieldLinkResourceAdapter implements ResourceAdapter, Serializable {
         AdapterRuntime r = runtime;
         runtime = null;
         if (r != null) {
+            // the runtime first: its health thread hands its last changes to the publisher
             r.close();
             log.info("FieldLink resource adapter stopped: every device connection closed");
+        }
+        NoticePublisher p = notices;
+        notices = null;
+        if (p != null) {
+            p.close();
         }
     }
 
@@ -135,6 +244,54 @@ public class FieldLinkResourceAdapter implements ResourceAdapter, Serializable {
         return null;
     }
 
+    public String getNoticeConnectionFactory() {
+        return noticeConnectionFactory;
+    }
+
+    public void setNoticeConnectionFactory(String noticeConnectionFactory) {
+        this.noticeConnectionFactory = noticeConnectionFactory;
+    }
+
+    public String getNoticeTopic() {
+        return noticeTopic;
+    }
+
+    public void setNoticeTopic(String noticeTopic) {
+        this.noticeTopic = noticeTopic;
+    }
+
+    public Integer getNoticeOutboxSize() {
+        return noticeOutboxSize;
+    }
+
+    public void setNoticeOutboxSize(Integer noticeOutboxSize) {
+        this.noticeOutboxSize = noticeOutboxSize;
+    }
+
+    public Integer getNoticeRetryMaxDelayMs() {
+        return noticeRetryMaxDelayMs;
+    }
+
+    public void setNoticeRetryMaxDelayMs(Integer noticeRetryMaxDelayMs) {
+        this.noticeRetryMaxDelayMs = noticeRetryMaxDelayMs;
+    }
+
+    public Integer getNoticeFlushTimeoutMs() {
+        return noticeFlushTimeoutMs;
+    }
+
+    public void setNoticeFlushTimeoutMs(Integer noticeFlushTimeoutMs) {
+        this.noticeFlushTimeoutMs = noticeFlushTimeoutMs;
+    }
+
+    public String getInstanceName() {
+        return instanceName;
+    }
+
+    public void setInstanceName(String instanceName) {
+        this.instanceName = instanceName;
+    }
+
     public Integer getIoThreads() {
         return ioThreads;
     }
@@ -151,14 +308,18 @@ public class FieldLinkResourceAdapter implements ResourceAdapter, Serializable {
         this.transport = transport;
     }
 
+    private Object[] identity() {
+        return new Object[] {ioThreads, transport, noticeConnectionFactory, noticeTopic, noticeOutboxSize,
+            noticeRetryMaxDelayMs, noticeFlushTimeoutMs, instanceName};
+    }
+
     @Override
     public boolean equals(Object o) {
-        return o instanceof FieldLinkResourceAdapter other && Objects.equals(ioThreads, other.ioThreads)
-                && Objects.equals(transport, other.transport);
+        return o instanceof FieldLinkResourceAdapter other && java.util.Arrays.equals(identity(), other.identity());
     }
 
     @Override
     public int hashCode() {
-        return Objects.hash(ioThreads, transport);
+        return Objects.hash(identity());
     }
 }

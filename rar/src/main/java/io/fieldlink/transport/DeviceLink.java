@@ -205,6 +205,14 @@ public final class DeviceLink {
         fail(why);
     }
 
+    /** Closes the link and, off the event loop, waits at most {@code timeoutMs} for the socket to be closed. */
+    public void closeAndWait(LinkFailure why, long timeoutMs) {
+        fail(why);
+        if (!channel.eventLoop().inEventLoop()) {
+            channel.closeFuture().awaitUninterruptibly(timeoutMs);
+        }
+    }
+
     /** Records the first failure, closes the channel and runs the failure listeners on the event loop. */
     void fail(LinkFailure f) {
         if (!failure.compareAndSet(null, f)) {

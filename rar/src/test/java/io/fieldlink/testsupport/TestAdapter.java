@@ -21,11 +21,16 @@ public final class TestAdapter implements AutoCloseable {
     private final List<DeviceConnectionFactoryImpl> factories = new ArrayList<>();
 
     public TestAdapter() {
-        this("AUTO");
+        this(ra -> { });
     }
 
     public TestAdapter(String transport) {
-        ra.setTransport(transport);
+        this(ra -> ra.setTransport(transport));
+    }
+
+    /** An adapter configured by {@code configure} before it starts. */
+    public TestAdapter(Consumer<FieldLinkResourceAdapter> configure) {
+        configure.accept(ra);
         ra.addDeviceStateListener(events);
         try {
             ra.start(null);

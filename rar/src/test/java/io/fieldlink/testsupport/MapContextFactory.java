@@ -1,0 +1,36 @@
+package io.fieldlink.testsupport;
+
+import javax.naming.Context;
+import javax.naming.NameNotFoundException;
+import javax.naming.spi.InitialContextFactory;
+import java.lang.reflect.Proxy;
+import java.util.Hashtable;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * A JNDI provider backed by a map, so that tests can bind JMS resources under the names the
+ * adapter looks up (as a server would) without a server. Select it with the system property
+ * {@code java.naming.factory.initial}.
+ */
+public final class MapContextFactory implements InitialContextFactory {
+
+    public static final Map<String, Object> BINDINGS = new ConcurrentHashMap<>();
+
+    @Override
+    public Context getInitialContext(Hashtable<?, ?> environment) {
+        return (Context) Proxy.newProxyInstance(Context.class.getClassLoader(), new Class<?>[] {Context.class},
+                (proxy, method, args) -> switch (method.getName()) {
+                    case "lookup" -> {
+                        Object o = BINDINGS.get(String.valueOf(args[0]));
+                        if (o == null) {
+                            throw new NameNotFoundException(String.valueOf(args[0]));
+                        }
+                        yield o;
+                    }
+                    case "close" -> null;
+                    case "toString" -> "MapContext" + BINDINGS.keySet();
+                    default -> throw new UnsupportedOperationException(method.getName());
+                });
+    }
+}
