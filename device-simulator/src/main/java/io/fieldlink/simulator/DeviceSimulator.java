@@ -130,6 +130,15 @@ public final class DeviceSimulator implements AutoCloseable {
         }
     }
 
+    public Behaviour behaviour() {
+        return behaviour;
+    }
+
+    /** Whether the device accepts connections (not {@link #stop() stopped}). */
+    public boolean isListening() {
+        return server != null;
+    }
+
     /** Connections accepted since start. */
     public long connectionsAccepted() {
         return accepted.get();

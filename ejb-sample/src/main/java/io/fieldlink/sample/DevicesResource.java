@@ -1,0 +1,124 @@
+package io.fieldlink.sample;
+
+import io.fieldlink.api.ConnectionLostException;
+import io.fieldlink.api.DeviceDownException;
+import io.fieldlink.api.DeviceException;
+import io.fieldlink.api.DeviceStatus;
+import io.fieldlink.api.DeviceTimeoutException;
+import jakarta.ejb.EJB;
+import jakarta.json.Json;
+import jakarta.json.JsonArray;
+import jakarta.json.JsonArrayBuilder;
+import jakarta.json.JsonObject;
+import jakarta.json.JsonObjectBuilder;
+import jakarta.ws.rs.Consumes;
+import jakarta.ws.rs.GET;
+import jakarta.ws.rs.POST;
+import jakarta.ws.rs.Path;
+import jakarta.ws.rs.PathParam;
+import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.core.MediaType;
+import jakarta.ws.rs.core.Response;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.HexFormat;
+
+/**
+ * {@code GET /api/devices}: the health of every device. {@code POST /api/devices/{id}/request}
+ * with {@code {"text":"READ"}} or {@code {"hex":"0001..."}} (and optional {@code "timeoutMs"}):
+ * the device's answer, or a clear error: 400 bad input, 404 unknown device, 503 device down,
+ * 504 no answer in time, 502 connection lost.
+ */
+@Path("devices")
+@Produces(MediaType.APPLICATION_JSON)
+public class DevicesResource {
+
+    private static final int MAX_FRAME_BYTES = 4096;
+    private static final long MAX_TIMEOUT_MS = 30_000;
+
+    @EJB
+    private DeviceService service;
+
+    @GET
+    public JsonArray devices() {
+        JsonArrayBuilder list = Json.createArrayBuilder();
+        for (DeviceStatus s : service.devices()) {
+            JsonObjectBuilder o = Json.createObjectBuilder()
+                    .add("deviceId", s.deviceId())
+                    .add("address", s.address())
+                    .add("state", s.state().name())
+                    .add("since", s.since().toString())
+                    .add("openConnections", s.openConnections())
+                    .add("drops", s.drops())
+                    .add("reconnectAttempts", s.reconnectAttempts())
+                    .add("noticesDropped", s.noticesDropped());
+            if (s.lastCause() == null) {
+                o.addNull("lastCause");
+            } else {
+                o.add("lastCause", s.lastCause());
+            }
+            list.add(o);
+        }
+        return list.build();
+    }
+
+    @POST
+    @Path("{id}/request")
+    @Consumes(MediaType.APPLICATION_JSON)
+    public Response request(@PathParam("id") String id, JsonObject body) {
+        byte[] frame;
+        long timeoutMs;
+        try {
+            frame = frame(body);
+            timeoutMs = body.containsKey("timeoutMs") ? body.getJsonNumber("timeoutMs").longValueExact() : 2_000;
+            if (timeoutMs < 1 || timeoutMs > MAX_TIMEOUT_MS) {
+                return error(400, "timeoutMs must be 1.." + MAX_TIMEOUT_MS + ", was " + timeoutMs);
+            }
+        } catch (IllegalArgumentException | ArithmeticException | ClassCastException e) {
+            return error(400, e.getMessage());
+        }
+        try {
+            DeviceService.Reply reply = service.request(id, frame, Duration.ofMillis(timeoutMs));
+            return Response.ok(Json.createObjectBuilder()
+                    .add("deviceId", reply.deviceId())
+                    .add("hex", HexFormat.of().formatHex(reply.frame()))
+                    .add("text", new String(reply.frame(), StandardCharsets.UTF_8))
+                    .add("micros", reply.micros())
+                    .build()).build();
+        } catch (DeviceDownException e) {
+            return Response.status(503).entity(Json.createObjectBuilder().add("error", e.getMessage())
+                    .add("downSince", e.downSince().toString()).build()).build();
+        } catch (DeviceTimeoutException e) {
+            return error(504, e.getMessage());
+        } catch (ConnectionLostException e) {
+            return error(502, e.getMessage());
+        } catch (DeviceException e) {
+            return error(e.address() == null ? 404 : 502, e.getMessage());
+        }
+    }
+
+    private static byte[] frame(JsonObject body) {
+        if (body == null) {
+            throw new IllegalArgumentException("send a JSON object with \"text\" or \"hex\"");
+        }
+        byte[] frame;
+        if (body.containsKey("hex")) {
+            String hex = body.getString("hex").replaceAll("\\s", "");
+            frame = HexFormat.of().parseHex(hex);
+        } else if (body.containsKey("text")) {
+            frame = body.getString("text").getBytes(StandardCharsets.UTF_8);
+        } else {
+            throw new IllegalArgumentException("send a JSON object with \"text\" or \"hex\"");
+        }
+        if (frame.length == 0 || frame.length > MAX_FRAME_BYTES) {
+            throw new IllegalArgumentException("frame must have 1.." + MAX_FRAME_BYTES + " bytes, has " + frame.length);
+        }
+        return frame;
+    }
+
+    static Response error(int status, String message) {
+        return Response.status(status).entity(Json.createObjectBuilder()
+                .add("error", message == null ? "bad request" : message).build()).build();
+    }
+}
