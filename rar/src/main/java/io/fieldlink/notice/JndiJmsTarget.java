@@ -62,11 +62,27 @@ public final class JndiJmsTarget implements JmsTarget {
         InitialContext ctx = new InitialContext();
         try {
             return ctx.lookup(name);
-        } catch (NameNotFoundException e) {
-            return null;
+        } catch (NamingException e) {
+            // GlassFish/Payara wrap the NameNotFoundException ("Lookup failed for ..."): look inside
+            if (notFound(e)) {
+                return null;
+            }
+            throw e;
         } finally {
             ctx.close();
         }
+    }
+
+    private static boolean notFound(Throwable t) {
+        for (Throwable c = t; c != null; c = c.getCause() == c ? null : c.getCause()) {
+            if (c instanceof NameNotFoundException) {
+                return true;
+            }
+            if (c instanceof NamingException ne && ne.getRootCause() instanceof NameNotFoundException) {
+                return true;
+            }
+        }
+        return false;
     }
 
     @Override

@@ -87,11 +87,15 @@ public class FieldLinkResourceAdapter implements ResourceAdapter, Serializable {
             throw new ResourceAdapterInternalException("FieldLink resource adapter: " + e.getMessage(), e);
         }
         JndiJmsTarget jms = null;
-        if (!blank(noticeConnectionFactory) || !blank(noticeTopic)) {
-            jms = resolveNoticeTarget();
+        if (off(noticeConnectionFactory) && off(noticeTopic)) {
+            noticesOff = NoticeStats.disabled("noticeConnectionFactory and noticeTopic are set to none");
+            log.info("FieldLink notices are disabled: noticeConnectionFactory and noticeTopic are set to none");
+        } else if (off(noticeConnectionFactory) || off(noticeTopic)) {
+            throw new ResourceAdapterInternalException("FieldLink resource adapter: notices misconfigured: "
+                    + "noticeConnectionFactory='" + noticeConnectionFactory + "' and noticeTopic='" + noticeTopic
+                    + "'; name both JMS resources, or set both to none to disable notices");
         } else {
-            noticesOff = NoticeStats.disabled("noticeConnectionFactory and noticeTopic are empty");
-            log.info("FieldLink notices are disabled: noticeConnectionFactory and noticeTopic are empty");
+            jms = resolveNoticeTarget();
         }
         try {
             AdapterRuntime r = new AdapterRuntime(threads, kind, "fieldlink");
@@ -115,7 +119,7 @@ public class FieldLinkResourceAdapter implements ResourceAdapter, Serializable {
             noticesOff = NoticeStats.disabled("no JMS resources bound at " + jms.describe());
             log.warn("FieldLink notices are disabled: neither noticeConnectionFactory='{}' nor noticeTopic='{}' is "
                     + "bound in JNDI. Create both JMS resources before deploying FieldLink to get drop/restore "
-                    + "notices, or set both properties empty to silence this message.", noticeConnectionFactory,
+                    + "notices, or set both properties to none to silence this message.", noticeConnectionFactory,
                     noticeTopic);
             return null;
         } catch (NoInitialContextException e) {
@@ -165,6 +169,11 @@ public class FieldLinkResourceAdapter implements ResourceAdapter, Serializable {
 
     private static boolean blank(String s) {
         return s == null || s.isBlank();
+    }
+
+    /** "none" (or empty, where the server allows an empty value) switches notices off. */
+    private static boolean off(String jndiName) {
+        return blank(jndiName) || jndiName.trim().equalsIgnoreCase("none");
     }
 
     private static int range(String property, Integer value, int min, int max) {

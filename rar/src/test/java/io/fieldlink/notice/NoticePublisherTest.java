@@ -251,6 +251,21 @@ class NoticePublisherTest {
     }
 
     @Test
+    void noneSwitchesNoticesOffAndHalfOfItIsAnError() throws Exception {
+        adapter = new TestAdapter(ra -> {
+            ra.setNoticeConnectionFactory("none");
+            ra.setNoticeTopic("NONE");
+        });
+        assertThat(adapter.ra.noticeStats().enabled()).isFalse();
+        assertThat(adapter.ra.noticeStats().target()).contains("set to none");
+
+        FieldLinkResourceAdapter half = new FieldLinkResourceAdapter();
+        half.setNoticeTopic("none");
+        assertThatThrownBy(() -> half.start(null)).hasMessageContaining("notices misconfigured")
+                .hasMessageContaining("set both to none to disable notices");
+    }
+
+    @Test
     void aHalfOrWronglyConfiguredNoticeTargetFailsTheStartClearly() throws Exception {
         System.setProperty("java.naming.factory.initial", MapContextFactory.class.getName());
         MapContextFactory.BINDINGS.put(FieldLinkResourceAdapter.DEFAULT_NOTICE_CONNECTION_FACTORY, broker.plainFactory());

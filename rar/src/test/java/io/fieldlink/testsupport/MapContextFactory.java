@@ -2,6 +2,7 @@ package io.fieldlink.testsupport;
 
 import javax.naming.Context;
 import javax.naming.NameNotFoundException;
+import javax.naming.NamingException;
 import javax.naming.spi.InitialContextFactory;
 import java.lang.reflect.Proxy;
 import java.util.Hashtable;
@@ -24,7 +25,10 @@ public final class MapContextFactory implements InitialContextFactory {
                     case "lookup" -> {
                         Object o = BINDINGS.get(String.valueOf(args[0]));
                         if (o == null) {
-                            throw new NameNotFoundException(String.valueOf(args[0]));
+                            // as GlassFish/Payara report it: the NameNotFoundException wrapped
+                            NamingException e = new NamingException("Lookup failed for '" + args[0] + "' in SerialContext");
+                            e.setRootCause(new NameNotFoundException(String.valueOf(args[0])));
+                            throw e;
                         }
                         yield o;
                     }
