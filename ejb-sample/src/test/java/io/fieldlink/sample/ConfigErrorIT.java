@@ -18,6 +18,7 @@ class ConfigErrorIT {
     @Test
     void badAdapterAndPoolPropertiesFailReadably() throws Exception {
         Path dir = Path.of(System.getProperty("it.dir", "target/it"));
+        deleteTree(dir.resolve("config-errors-root")); // a fresh server: no deployments left from an earlier run
         Path log = dir.resolve("config-errors.log");
         Process micro = new ProcessBuilder("java", "-jar", dir.resolve("payara-micro.jar").toString(), "--nocluster",
                 "--autobindhttp", "--rootdir", dir.resolve("config-errors-root").toString(),
@@ -46,5 +47,13 @@ class ConfigErrorIT {
             }
         }
         assertThat(new File(log.toString())).exists();
+    }
+
+    static void deleteTree(Path root) throws java.io.IOException {
+        if (Files.exists(root)) {
+            try (var paths = Files.walk(root)) {
+                paths.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+            }
+        }
     }
 }
