@@ -158,8 +158,9 @@ public final class DeviceHealth {
         }
         DeviceLink link = null;
         LinkFailure failure = null;
+        CompletableFuture<DeviceLink> connecting = transport.connect(device, settings);
         try {
-            link = transport.connect(device, settings).get(settings.connectTimeoutMs() + 2_000L, TimeUnit.MILLISECONDS);
+            link = connecting.get(settings.connectTimeoutMs() + 2_000L, TimeUnit.MILLISECONDS);
         } catch (ExecutionException e) {
             failure = e.getCause() instanceof LinkConnectException lce ? lce.failure()
                     : new LinkFailure(LinkFailure.Kind.NETWORK, "connect failed: " + e.getCause(), e.getCause());
@@ -168,6 +169,10 @@ public final class DeviceHealth {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             failure = LinkFailure.local("interrupted while connecting");
+        }
+        if (link == null) {
+            // a connect that completes after we gave up must not leave an orphan socket behind
+            connecting.thenAccept(late -> late.close(LinkFailure.local("connect completed after the caller gave up")));
         }
         synchronized (this) {
             pendingConnects--;
