@@ -2,9 +2,6 @@ package io.fieldlink.sample;
 
 import org.junit.jupiter.api.Test;
 
-import java.io.File;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -17,18 +14,11 @@ class ConfigErrorIT {
 
     @Test
     void badAdapterAndPoolPropertiesFailReadably() throws Exception {
-        Path dir = Path.of(System.getProperty("it.dir", "target/it"));
-        deleteTree(dir.resolve("config-errors-root")); // a fresh server: no deployments left from an earlier run
-        Path log = dir.resolve("config-errors.log");
-        Process micro = new ProcessBuilder("java", "-jar", dir.resolve("payara-micro.jar").toString(), "--nocluster",
-                "--autobindhttp", "--rootdir", dir.resolve("config-errors-root").toString(),
-                "--postbootcommandfile", dir.resolve("config-errors.asadmin").toString())
-                .redirectErrorStream(true).redirectOutput(log.toFile()).start();
-        try {
+        try (PayaraMicroProcess micro = PayaraMicroProcess.start("config-errors", "--autobindhttp")) {
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(180);
             String out = "";
             while (System.nanoTime() < deadline && micro.isAlive()) {
-                out = Files.readString(log);
+                out = micro.output();
                 if (out.contains("ping-connection-pool")) {
                     break;
                 }
@@ -40,20 +30,6 @@ class ConfigErrorIT {
             assertThat(out).contains("keepAliveCount=0 is invalid; accepted: 1..127");
             assertThat(out).contains("FieldLink notices are disabled: neither noticeConnectionFactory='jms/fieldlink/noticeFactory'");
             assertThat(out).contains("FieldLink resource adapter started");
-        } finally {
-            micro.destroy();
-            if (!micro.waitFor(30, TimeUnit.SECONDS)) {
-                micro.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
-            }
-        }
-        assertThat(new File(log.toString())).exists();
-    }
-
-    static void deleteTree(Path root) throws java.io.IOException {
-        if (Files.exists(root)) {
-            try (var paths = Files.walk(root)) {
-                paths.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-            }
         }
     }
 }
