@@ -33,33 +33,33 @@ class RedeployIT {
         try (DeviceSimulator plc = DeviceSimulator.start(SimFraming.line(), "127.0.0.1",
                 Integer.getInteger("it.redeployPort", 25030), 1);
              PayaraMicroProcess micro = PayaraMicroProcess.start("redeploy", "--port", String.valueOf(httpPort))) {
-                URI base = URI.create("http://127.0.0.1:" + httpPort + "/");
-                awaitUp(base.resolve("api/devices"), micro);
-                String out = micro.output();
-                assertThat(out).doesNotContain("Boot Command undeploy failed").doesNotContain("Boot Command deploy failed");
-                assertThat(out).contains("FieldLink resource adapter stopped: every device connection closed");
-                // the first incarnation really talked to the device (its ping connected)
-                assertThat(plc.connectionsAccepted()).as("connections the first adapter made").isPositive();
+            URI base = URI.create("http://127.0.0.1:" + httpPort + "/");
+            awaitUp(base.resolve("api/devices"), micro);
+            String out = micro.output();
+            assertThat(out).doesNotContain("Boot Command undeploy failed").doesNotContain("Boot Command deploy failed");
+            assertThat(out).contains("FieldLink resource adapter stopped: every device connection closed");
+            // the first incarnation really talked to the device (its ping connected)
+            assertThat(plc.connectionsAccepted()).as("connections the first adapter made").isPositive();
 
-                HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(base.resolve("api/devices/plc-1/request"))
-                        .header("Content-Type", "application/json")
-                        .POST(HttpRequest.BodyPublishers.ofString("{\"text\":\"after redeploy\"}")).build(),
-                        HttpResponse.BodyHandlers.ofString());
-                assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+            HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(base.resolve("api/devices/plc-1/request"))
+                    .header("Content-Type", "application/json")
+                    .POST(HttpRequest.BodyPublishers.ofString("{\"text\":\"after redeploy\"}")).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
 
-                JsonObject diag = Json.createReader(new StringReader(HTTP.send(HttpRequest.newBuilder(
-                        base.resolve("api/diagnostics")).build(), HttpResponse.BodyHandlers.ofString()).body())).readObject();
-                List<String> threads = diag.getJsonArray("adapterThreads").getValuesAs(v -> v.toString());
-                // 2 I/O + health + notices: one set, whatever happened before
-                assertThat(threads).as("FieldLink threads after two deployments: " + threads).hasSizeLessThanOrEqualTo(4);
-                // threads start lazily; a second adapter incarnation would show up as a second set
-                assertThat(threads.stream().filter(t -> t.contains("fieldlink-notices")).count()).as(threads.toString())
-                        .isEqualTo(1);
-                assertThat(threads.stream().filter(t -> t.contains("fieldlink-health")).count()).as(threads.toString())
-                        .isLessThanOrEqualTo(1);
-                assertThat(threads.stream().filter(t -> t.contains("fieldlink-io")).count()).as(threads.toString())
-                        .isBetween(1L, 2L);
-                assertThat(plc.openConnections()).as("sockets open at the device").isLessThanOrEqualTo(2);
+            JsonObject diag = Json.createReader(new StringReader(HTTP.send(HttpRequest.newBuilder(
+                    base.resolve("api/diagnostics")).build(), HttpResponse.BodyHandlers.ofString()).body())).readObject();
+            List<String> threads = diag.getJsonArray("adapterThreads").getValuesAs(v -> v.toString());
+            // 2 I/O + health + notices: one set, whatever happened before
+            assertThat(threads).as("FieldLink threads after two deployments: " + threads).hasSizeLessThanOrEqualTo(4);
+            // threads start lazily; a second adapter incarnation would show up as a second set
+            assertThat(threads.stream().filter(t -> t.contains("fieldlink-notices")).count()).as(threads.toString())
+                    .isEqualTo(1);
+            assertThat(threads.stream().filter(t -> t.contains("fieldlink-health")).count()).as(threads.toString())
+                    .isLessThanOrEqualTo(1);
+            assertThat(threads.stream().filter(t -> t.contains("fieldlink-io")).count()).as(threads.toString())
+                    .isBetween(1L, 2L);
+            assertThat(plc.openConnections()).as("sockets open at the device").isLessThanOrEqualTo(2);
         }
     }
 
