@@ -31,7 +31,10 @@ public interface DeviceConnection extends AutoCloseable {
     /** Sends one frame without waiting for an answer. */
     void send(byte[] frame) throws DeviceException;
 
-    /** Waits for the next frame from the device. */
+    /**
+     * Waits for the next frame from the device. A timeout here throws {@link DeviceTimeoutException}
+     * but keeps the connection: nothing arriving is not a broken exchange.
+     */
     byte[] receive(Duration timeout) throws DeviceException;
 
     /** The id of the device this connection reaches. */

@@ -105,7 +105,7 @@ public final class DeviceLink {
         long start = System.nanoTime();
         send(frame, timeoutMs);
         long left = TimeUnit.MILLISECONDS.toNanos(timeoutMs) - (System.nanoTime() - start);
-        return receive(Math.max(0, left), timeoutMs);
+        return receive(Math.max(0, left), timeoutMs, true);
     }
 
     /** Sends one frame; waits at most the request timeout for the device to accept data. */
@@ -132,15 +132,22 @@ public final class DeviceLink {
         });
     }
 
-    /** Waits for the next frame from the device. */
+    /**
+     * Waits for the next frame from the device. A timeout here only means nothing came (a device
+     * that sends spontaneously may simply have had nothing to say): the connection stays usable.
+     */
     public byte[] receive(long timeoutMs) throws DeviceException {
-        return receive(TimeUnit.MILLISECONDS.toNanos(timeoutMs), timeoutMs);
+        return receive(TimeUnit.MILLISECONDS.toNanos(timeoutMs), timeoutMs, false);
     }
 
-    private byte[] receive(long timeoutNanos, long timeoutMs) throws DeviceException {
+    private byte[] receive(long timeoutNanos, long timeoutMs, boolean answerToRequest) throws DeviceException {
         try {
             byte[] frame = inbox.take(timeoutNanos);
             if (frame == null) {
+                if (!answerToRequest) {
+                    throw new DeviceTimeoutException(device.id(), device.address(),
+                            "no frame within " + timeoutMs + " ms");
+                }
                 LinkFailure timeout = new LinkFailure(LinkFailure.Kind.RESPONSE_TIMEOUT,
                         "no answer within " + timeoutMs + " ms", null);
                 // A late answer could be mistaken for the next request's: this connection is done.

@@ -154,6 +154,11 @@ class FramingTest {
             sim.pushToAll("late".getBytes(US_ASCII));
             Thread.sleep(100); // let the unsolicited frame arrive before the request
             assertThat(c.request("two".getBytes(US_ASCII), TIMEOUT)).containsExactly('t', 'w', 'o');
+            // waiting for a spontaneous frame that does not come is not a broken connection
+            assertThatThrownBy(() -> c.receive(Duration.ofMillis(100)))
+                    .isInstanceOf(io.fieldlink.api.DeviceTimeoutException.class).hasMessageContaining("no frame within 100 ms");
+            assertThat(c.request("three".getBytes(US_ASCII), TIMEOUT)).isEqualTo("three".getBytes(US_ASCII));
         }
+        assertThat(sim.connectionsAccepted()).isEqualTo(1);
     }
 }
