@@ -11,5 +11,7 @@ public enum Behaviour {
     /** Closes the connection (FIN) when a frame arrives. */
     CLOSE,
     /** Resets the connection (RST) when a frame arrives. */
-    RESET
+    RESET,
+    /** Accepts new connections and closes them at once (a device over its client limit). */
+    DROP_NEW
 }

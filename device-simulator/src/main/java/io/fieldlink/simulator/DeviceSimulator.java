@@ -91,6 +91,9 @@ public final class DeviceSimulator implements AutoCloseable {
                             ch.pipeline().addLast(decoder);
                         }
                         ch.pipeline().addLast(new Responder());
+                        if (behaviour == Behaviour.DROP_NEW) {
+                            ch.eventLoop().execute(ch::close);
+                        }
                     }
                 });
         server = b.bind(host, port).syncUninterruptibly().channel();
@@ -222,7 +225,7 @@ public final class DeviceSimulator implements AutoCloseable {
                     }
                 }, delayMs, TimeUnit.MILLISECONDS);
                 case HANG -> { }
-                case CLOSE -> ctx.close();
+                case CLOSE, DROP_NEW -> ctx.close();
                 case RESET -> reset(ctx.channel());
             }
         }

@@ -1,5 +1,6 @@
 package io.fieldlink.health;
 
+import io.fieldlink.api.ConnectionLostException;
 import io.fieldlink.api.DeviceDownException;
 import io.fieldlink.api.DeviceException;
 import io.fieldlink.api.DeviceState;
@@ -78,6 +79,13 @@ public final class DeviceHealth {
     private int pendingConnects;
     private boolean probing;
     private int lostWhileProbing;
+    /** Bumped on every edge: a connect started before an edge must not act on the state after it. */
+    private long epoch;
+    /** The last link a probe or reconnect produced, and how many such links in a row the device closed at once. */
+    private DeviceLink lastProbeLink;
+    private int probeLinksLost;
+    /** A device that closes this many fresh connections in a row is DOWN, and the backoff takes over. */
+    static final int MAX_PROBE_LINKS_LOST = 3;
     private boolean closed;
     private ScheduledFuture<?> reconnectTask;
 
@@ -140,6 +148,7 @@ public final class DeviceHealth {
      * the device already has {@code maxConnectionsPerDevice} connections. Never call on an event loop.
      */
     public DeviceLink acquire() throws DeviceException {
+        long startEpoch;
         synchronized (this) {
             checkUp();
             if (spare != null) {
@@ -155,10 +164,19 @@ public final class DeviceHealth {
                         + maxConnections);
             }
             pendingConnects++;
+            startEpoch = epoch;
         }
         DeviceLink link = null;
         LinkFailure failure = null;
-        CompletableFuture<DeviceLink> connecting = transport.connect(device, settings);
+        CompletableFuture<DeviceLink> connecting;
+        try {
+            connecting = transport.connect(device, settings);
+        } catch (RuntimeException e) {
+            synchronized (this) {
+                pendingConnects--;
+            }
+            throw new DeviceException(device.id(), device.address(), "connect could not start: " + e, e);
+        }
         try {
             link = connecting.get(settings.connectTimeoutMs() + 2_000L, TimeUnit.MILLISECONDS);
         } catch (ExecutionException e) {
@@ -178,8 +196,14 @@ public final class DeviceHealth {
             pendingConnects--;
             if (link != null && !closed && state == DeviceState.UP) {
                 adopt(link);
-                return link;
+                if (link.isUsable()) {
+                    return link;
+                }
             }
+        }
+        if (link != null && !link.isUsable() && !closed) {
+            throw new ConnectionLostException(device.id(), device.address(), "connection closed right after it opened: "
+                    + (link.failure() == null ? "closed" : link.failure().reason()), null);
         }
         if (link != null) {
             link.close(LinkFailure.local(closed ? "adapter stopping" : "device went down while connecting"));
@@ -187,7 +211,11 @@ public final class DeviceHealth {
             throw new DeviceException(device.id(), device.address(), "connection closed while opening");
         }
         if (failure.kind() != LinkFailure.Kind.LOCAL) {
-            markDown(failure.reason(), null);
+            synchronized (this) {
+                if (epoch == startEpoch) { // a failure from before a DOWN/UP edge says nothing about now
+                    markDownLocked(failure.reason(), links.size());
+                }
+            }
         }
         throw new DeviceException(device.id(), device.address(), failure.reason(), failure.cause());
     }
@@ -237,6 +265,17 @@ public final class DeviceHealth {
                 return;
             }
             lostWhileProbing++;
+            if (link == lastProbeLink) {
+                // the device accepts connections and drops them at once (over its client limit,
+                // serial side down): probing again would loop; after a few, let the backoff decide
+                if (++probeLinksLost >= MAX_PROBE_LINKS_LOST) {
+                    markDownLocked(f.reason() + "; the device closed " + probeLinksLost
+                            + " fresh connections in a row", affected);
+                    return;
+                }
+            } else {
+                probeLinksLost = 0;
+            }
             if (probing) {
                 return;
             }
@@ -244,29 +283,40 @@ public final class DeviceHealth {
             pendingConnects++;
         }
         log.info("Device {} ({}): {}; checking it with a new connection", device.id(), device.address(), f.reason());
+        long probeEpoch;
+        synchronized (this) {
+            probeEpoch = epoch;
+        }
         transport.connect(device, settings).whenComplete((probe, error) -> {
-            synchronized (this) {
-                probing = false;
-                pendingConnects--;
-                int lost = lostWhileProbing;
-                lostWhileProbing = 0;
-                if (probe != null) {
-                    if (!closed && state == DeviceState.UP && spare == null && links.size() < maxConnections) {
-                        adopt(probe);
-                        spare = probe;
-                        return;
-                    }
-                    probe.close(LinkFailure.local("probe not needed"));
-                    return;
-                }
-                if (closed || isLocal(error)) {
-                    return;
-                }
-                String why = error instanceof LinkConnectException lce ? lce.failure().reason() : String.valueOf(error);
-                // the links lost while the probe ran count too
-                markDownLocked(f.reason() + "; then " + why, links.size() + lost);
+            try {
+                probeDone(f, probe, error, probeEpoch);
+            } catch (RuntimeException e) {
+                log.error("Device {}: probe handling failed", device.id(), e);
             }
         });
+    }
+
+    private synchronized void probeDone(LinkFailure why, DeviceLink probe, Throwable error, long probeEpoch) {
+        probing = false;
+        pendingConnects--;
+        int lost = lostWhileProbing;
+        lostWhileProbing = 0;
+        if (probe != null) {
+            if (!closed && state == DeviceState.UP && spare == null && links.size() < maxConnections) {
+                adopt(probe);
+                spare = probe;
+                lastProbeLink = probe;
+                return;
+            }
+            probe.close(LinkFailure.local("probe not needed"));
+            return;
+        }
+        if (closed || isLocal(error) || epoch != probeEpoch) {
+            return;
+        }
+        String cause = error instanceof LinkConnectException lce ? lce.failure().reason() : String.valueOf(error);
+        // the links lost while the probe ran count too
+        markDownLocked(why.reason() + "; then " + cause, links.size() + lost);
     }
 
     private static boolean isLocal(Throwable error) {
@@ -283,6 +333,9 @@ public final class DeviceHealth {
             return;
         }
         state = DeviceState.DOWN;
+        epoch++;
+        lastProbeLink = null;
+        probeLinksLost = 0;
         since = time.now();
         downSinceNanos = time.nanoTime();
         drops++;
@@ -317,7 +370,21 @@ public final class DeviceHealth {
             attempts++;
             pendingConnects++;
         }
-        transport.connect(device, settings).whenComplete((link, error) -> {
+        CompletableFuture<DeviceLink> connecting;
+        try {
+            connecting = transport.connect(device, settings);
+        } catch (RuntimeException e) {
+            // a scheduled task's exception would vanish into its future: log it and keep trying
+            log.error("Device {}: reconnect attempt could not start", device.id(), e);
+            synchronized (this) {
+                pendingConnects--;
+                if (!closed) {
+                    scheduleReconnect();
+                }
+            }
+            return;
+        }
+        connecting.whenComplete((link, error) -> {
             synchronized (this) {
                 pendingConnects--;
                 if (closed || (link == null && isLocal(error))) {
@@ -340,6 +407,8 @@ public final class DeviceHealth {
 
     private void markUpLocked(DeviceLink link) {
         state = DeviceState.UP;
+        epoch++;
+        lastProbeLink = link; // a device that drops the reconnect's link at once is still flapping
         Instant now = time.now();
         long downtimeMs = Duration.ofNanos(time.nanoTime() - downSinceNanos).toMillis();
         Instant downSince = since;

@@ -116,7 +116,8 @@ public final class NoticePublisher implements DeviceStateListener, AutoCloseable
                             consecutiveFailures);
                 }
                 consecutiveFailures = 0;
-            } catch (Exception e) {
+            } catch (Exception | Error e) {
+                // an Error too (a linkage error during a redeploy): log and retry rather than die silently
                 failedAttempts++;
                 lastError = String.valueOf(e);
                 consecutiveFailures++;

@@ -141,7 +141,8 @@ final class DeviceManagedConnection implements ManagedConnection {
     }
 
     private void fireError(LinkFailure f) {
-        if (destroyed || !errorFired.compareAndSet(false, true)) {
+        // no listener yet (the container has not registered): addConnectionEventListener replays it
+        if (destroyed || listeners.isEmpty() || !errorFired.compareAndSet(false, true)) {
             return;
         }
         log.debug("Connection to {} failed ({}); telling the pool", deviceId(), f.reason());
@@ -170,6 +171,7 @@ final class DeviceManagedConnection implements ManagedConnection {
             handles.clear();
         }
         open.forEach(DeviceConnectionHandle::invalidate);
+        link.discardUnread();
         link.lease(false);
     }
 
@@ -183,6 +185,11 @@ final class DeviceManagedConnection implements ManagedConnection {
     @Override
     public void addConnectionEventListener(ConnectionEventListener listener) {
         listeners.add(listener);
+        LinkFailure f = link.failure();
+        if (f != null && f.isError() && !destroyed) {
+            // the link died before the pool listened: tell it now, or it keeps a dead connection
+            monitor.execute(() -> fireError(f));
+        }
     }
 
     @Override

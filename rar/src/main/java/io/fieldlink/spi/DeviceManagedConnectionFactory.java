@@ -112,8 +112,9 @@ public class DeviceManagedConnectionFactory implements ManagedConnectionFactory,
         PoolRuntime p = pool();
         try {
             DeviceHealth device = p.device(deviceOf(cri));
+            var monitor = runtime().monitor(); // before acquire(): nothing may fail between it and the wrapper
             DeviceLink link = device.acquire();
-            return new DeviceManagedConnection(this, device, link, runtime().monitor());
+            return new DeviceManagedConnection(this, device, link, monitor);
         } catch (DeviceException e) {
             ResourceAllocationException re = new ResourceAllocationException(e.getMessage());
             re.initCause(e);

@@ -159,7 +159,8 @@ public final class DeviceLink {
             throw lost(e.failure);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            fail(LinkFailure.local("interrupted while waiting for the device"));
+            // the exchange is half done: the pool must drop this connection, the device is not at fault
+            fail(new LinkFailure(LinkFailure.Kind.ABANDONED, "interrupted while waiting for the device", e));
             throw new DeviceException(device.id(), device.address(), "interrupted while waiting for the device", e);
         }
     }
@@ -174,9 +175,10 @@ public final class DeviceLink {
         }
         try {
             if (!inbox.awaitReady(channel::isWritable, TimeUnit.MILLISECONDS.toNanos(timeoutMs))) {
+                var pending = channel.unsafe().outboundBuffer(); // null once the channel closed
                 LinkFailure stuck = new LinkFailure(LinkFailure.Kind.RESPONSE_TIMEOUT,
-                        "device accepted no data for " + timeoutMs + " ms (" + channel.unsafe().outboundBuffer()
-                                .totalPendingWriteBytes() + " bytes unsent)", null);
+                        "device accepted no data for " + timeoutMs + " ms (" + (pending == null ? 0
+                                : pending.totalPendingWriteBytes()) + " bytes unsent)", null);
                 fail(stuck);
                 throw new DeviceTimeoutException(device.id(), device.address(), stuck.reason());
             }
@@ -205,6 +207,11 @@ public final class DeviceLink {
 
     private ConnectionLostException lost(LinkFailure f) {
         return new ConnectionLostException(device.id(), device.address(), "connection lost: " + f.reason(), f.cause());
+    }
+
+    /** Drops frames nobody read, so the next user of a pooled connection never gets the last user's answer. */
+    public void discardUnread() {
+        inbox.clear();
     }
 
     /** Closes the link for a reason; harmless if it already failed. */

@@ -27,6 +27,10 @@ public record LinkFailure(Kind kind, String reason, Throwable cause) {
         PROTOCOL,
         /** The device went DOWN because another of its connections failed. */
         DEVICE_DOWN,
+        /** An error nothing above explains: the device is checked with a probe rather than declared DOWN. */
+        OTHER,
+        /** The application gave the connection up mid-exchange (interrupted): the pool must drop it; the device is fine. */
+        ABANDONED,
         /** The adapter closed the link itself (pool shrink, destroy, shutdown): not a failure. */
         LOCAL
     }
@@ -38,7 +42,7 @@ public record LinkFailure(Kind kind, String reason, Throwable cause) {
 
     /** The device may be fine (it may have closed an idle connection): try a fresh connect before calling it DOWN. */
     public boolean needsProbe() {
-        return kind == Kind.RESET || kind == Kind.PEER_CLOSED || kind == Kind.RESPONSE_TIMEOUT;
+        return kind == Kind.RESET || kind == Kind.PEER_CLOSED || kind == Kind.RESPONSE_TIMEOUT || kind == Kind.OTHER;
     }
 
     /** Whether the container must hear of it as {@code CONNECTION_ERROR_OCCURRED}. */

@@ -169,6 +169,26 @@ class FailureHandlingTest {
     }
 
     @Test
+    void aDeviceThatDropsEveryNewConnectionGoesDownInsteadOfBeingProbedForever() throws Exception {
+        DeviceConnectionFactory f = adapter.factory("full", sim, m -> { });
+        try (DeviceConnection c = f.getConnection()) {
+            c.request(ascii("x"), TIMEOUT);
+        }
+        sim.behave(Behaviour.DROP_NEW);
+        sim.closeAll();
+        RecordingListener.Seen drop = adapter.events.await(dropped("full"), 5_000);
+        assertThat(drop).as("DOWN after a few probes").isNotNull();
+        assertThat(drop.change().cause()).contains("fresh connections in a row");
+        // the first connection, then at most DeviceHealth.MAX_PROBE_LINKS_LOST probes
+        assertThat(sim.connectionsAccepted()).isBetween(2L, 1L + 3);
+        sim.behave(Behaviour.ECHO);
+        assertThat(adapter.events.await(restored("full"), 5_000)).isNotNull();
+        try (DeviceConnection c = f.getConnection()) {
+            assertThat(c.request(ascii("back"), TIMEOUT)).isEqualTo(ascii("back"));
+        }
+    }
+
+    @Test
     void aBrokenIdleConnectionFiresConnectionErrorOccurredOnceFromTheHealthThread() throws Exception {
         DeviceManagedConnectionFactory mcf = adapter.mcf("watched", sim, m -> { });
         ManagedConnection mc = mcf.createManagedConnection(null, new DeviceRequestInfo("watched"));
