@@ -323,11 +323,7 @@ public final class DeviceHealth {
         return error instanceof LinkConnectException lce && lce.failure().kind() == LinkFailure.Kind.LOCAL;
     }
 
-    /** Marks the device DOWN (if UP), closing its other links and starting the reconnector. */
-    public synchronized void markDown(String cause, Integer affected) {
-        markDownLocked(cause, affected == null ? links.size() : affected);
-    }
-
+    /** Marks the device DOWN (if UP), closing its other links and starting the reconnector; caller holds the lock. */
     private void markDownLocked(String cause, int affected) {
         if (closed || state == DeviceState.DOWN) {
             return;

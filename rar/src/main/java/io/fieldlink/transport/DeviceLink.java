@@ -270,10 +270,6 @@ public final class DeviceLink {
         inbox.signal();
     }
 
-    Channel channel() {
-        return channel;
-    }
-
     LinkSettings settings() {
         return settings;
     }

@@ -3,7 +3,6 @@ package io.fieldlink.transport;
 import io.fieldlink.config.DeviceAddress;
 import io.fieldlink.config.LinkSettings;
 import io.netty.bootstrap.Bootstrap;
-import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
@@ -197,10 +196,5 @@ public final class LinkTransport implements AutoCloseable {
         public LinkFailure failure() {
             return failure;
         }
-    }
-
-    /** For tests and diagnostics: the channel under a link. */
-    static Channel channelOf(DeviceLink link) {
-        return link.channel();
     }
 }
