@@ -1,6 +1,7 @@
 package io.fieldlink.sample;
 
 import io.fieldlink.api.ConnectionLostException;
+import io.fieldlink.api.DeviceBusyException;
 import io.fieldlink.api.DeviceDownException;
 import io.fieldlink.api.DeviceException;
 import io.fieldlink.api.DeviceStatus;
@@ -89,6 +90,10 @@ public class DevicesResource {
         } catch (DeviceDownException e) {
             return Response.status(503).entity(Json.createObjectBuilder().add("error", e.getMessage())
                     .add("downSince", e.downSince().toString()).build()).build();
+        } catch (DeviceBusyException e) {
+            // healthy but every connection stayed in use for maxWaitMs: try again, it is not an outage
+            return Response.status(429).header("Retry-After", "1").entity(Json.createObjectBuilder()
+                    .add("error", e.getMessage()).add("waitedMs", e.waitedMs()).build()).build();
         } catch (DeviceTimeoutException e) {
             return error(504, e.getMessage());
         } catch (ConnectionLostException e) {

@@ -22,6 +22,8 @@ public class DiagnosticsResource {
         JsonArrayBuilder names = Json.createArrayBuilder();
         Thread.getAllStackTraces().keySet().stream().filter(Thread::isAlive).map(Thread::getName)
                 .filter(n -> n.startsWith("fieldlink-")).sorted().forEach(names::add);
-        return Json.createObjectBuilder().add("adapterThreads", names).build();
+        return Json.createObjectBuilder().add("adapterThreads", names)
+                .add("liveThreads", Thread.getAllStackTraces().keySet().stream().filter(Thread::isAlive).count())
+                .build();
     }
 }

@@ -30,6 +30,7 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
+import java.util.List;
 import java.util.function.Predicate;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -46,9 +47,11 @@ class SampleContainerIT {
     private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
     private static final int PORT1 = Integer.getInteger("it.devicePort", 25020);
     private static final int PORT2 = Integer.getInteger("it.port2", 25021);
+    private static final int PORT3 = Integer.getInteger("it.port3", 25022);
 
     private static DeviceSimulator plc1;
     private static DeviceSimulator plc2;
+    private static DeviceSimulator plc3;
 
     @ArquillianResource
     private URL base;
@@ -63,12 +66,14 @@ class SampleContainerIT {
     static void devices() {
         plc1 = DeviceSimulator.start(SimFraming.line(), "127.0.0.1", PORT1, 1);
         plc2 = DeviceSimulator.start(SimFraming.line(), "127.0.0.1", PORT2, 1);
+        plc3 = DeviceSimulator.start(SimFraming.line(), "127.0.0.1", PORT3, 1);
     }
 
     @AfterAll
     static void stopDevices() {
         plc1.close();
         plc2.close();
+        plc3.close();
     }
 
     private record Reply(int status, JsonValue body, long millis) {
@@ -95,11 +100,13 @@ class SampleContainerIT {
                 .findFirst().orElseThrow();
     }
 
+    /** Waits for a real edge's notice (a device's first verdict after start, marked initial, does not count). */
     private boolean awaitNotice(Predicate<JsonObject> p, long timeoutMs) throws Exception {
+        Predicate<JsonObject> edge = n -> !n.getBoolean("initial", false);
         long deadline = System.nanoTime() + timeoutMs * 1_000_000;
         while (System.nanoTime() < deadline) {
             JsonArray notices = call("GET", "api/notices", null).body().asJsonArray();
-            if (notices.stream().map(JsonValue::asJsonObject).anyMatch(p)) {
+            if (notices.stream().map(JsonValue::asJsonObject).anyMatch(edge.and(p))) {
                 return true;
             }
             Thread.sleep(100);
@@ -111,8 +118,13 @@ class SampleContainerIT {
     @Order(1)
     void theInjectedFactoryServesRequestsThroughTheContainersPool() throws Exception {
         JsonArray devices = call("GET", "api/devices", null).body().asJsonArray();
-        assertThat(devices).hasSize(2);
-        assertThat(devices.getJsonObject(0).getString("state")).isEqualTo("UP");
+        assertThat(devices).hasSize(3);
+        // the pool opened with the factory: each device is UNKNOWN until its first connection settles
+        for (String id : new String[] {"plc-1", "plc-2", "plc-3"}) {
+            awaitState(id, "UP", 5_000);
+        }
+        assertThat(awaitNotice(n -> n.getString("event").equals("RESTORED"), 1)).as("initial verdicts are not edges")
+                .isFalse();
 
         Reply r = call("POST", "api/devices/plc-1/request", "{\"text\":\"READ V1\"}");
         assertThat(r.status()).isEqualTo(200);
@@ -175,5 +187,126 @@ class SampleContainerIT {
             plc2.behave(io.fieldlink.simulator.Behaviour.ECHO);
         }
         assertThat(call("POST", "api/devices/plc-2/request", "{\"text\":\"ok\"}").status()).isEqualTo(200);
+    }
+
+    /** One HTTP request of the load test: what was asked, what came back, when. */
+    private record Outcome(String device, int status, boolean ownAnswer, long startNanos, long millis) {
+    }
+
+    @Test
+    @Order(4)
+    void underLoadNoHealthyRequestIsRefusedAndEveryAnswerIsItsOwn() throws Exception {
+        String problem = Nftables.unavailableReason();
+        if (problem != null && "true".equalsIgnoreCase(System.getenv("CI"))) {
+            throw new IllegalStateException("the container load test must pull a cable in CI: " + problem);
+        }
+        JsonArray threadsBefore = call("GET", "api/diagnostics", null).object().getJsonArray("adapterThreads");
+        int callers = 32;
+        int perCaller = 200;
+        String[] ids = {"plc-1", "plc-2", "plc-3"};
+        java.util.concurrent.ConcurrentLinkedQueue<Outcome> outcomes = new java.util.concurrent.ConcurrentLinkedQueue<>();
+        java.util.concurrent.atomic.AtomicInteger done = new java.util.concurrent.atomic.AtomicInteger();
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(callers);
+        long started = System.nanoTime();
+        long[] pulledAt = {0};
+        long[] upAgainAt = {Long.MAX_VALUE};
+        long[] downAt = {Long.MAX_VALUE};
+        try {
+            List<java.util.concurrent.Future<?>> running = new java.util.ArrayList<>();
+            for (int c = 0; c < callers; c++) {
+                int caller = c;
+                running.add(pool.submit(() -> {
+                    for (int i = 0; i < perCaller; i++) {
+                        String id = ids[(caller + i) % ids.length];
+                        String text = "caller " + caller + " request " + i + " to " + id;
+                        long t = System.nanoTime();
+                        Reply r = call("POST", "api/devices/" + id + "/request", "{\"text\":\"" + text + "\"}");
+                        boolean own = r.status() == 200 && r.object().getString("text").equals(text);
+                        outcomes.add(new Outcome(id, r.status(), own, t, r.millis()));
+                        done.incrementAndGet();
+                    }
+                    return null;
+                }));
+            }
+            int total = callers * perCaller;
+            if (problem == null) {
+                Nftables cable = new Nftables("fl_load_" + ProcessHandle.current().pid());
+                while (done.get() < total / 5) {
+                    Thread.sleep(5);
+                }
+                pulledAt[0] = System.nanoTime();
+                cable.pull(PORT1);
+                try {
+                    // past the keepalive bound (3 s) and into the fail-fast phase
+                    awaitState("plc-1", "DOWN", 8_000);
+                    downAt[0] = System.nanoTime();
+                    Thread.sleep(2_000);
+                } finally {
+                    cable.plugBack();
+                }
+                awaitState("plc-1", "UP", 8_000);
+                upAgainAt[0] = System.nanoTime();
+            }
+            for (java.util.concurrent.Future<?> f : running) {
+                f.get(5, java.util.concurrent.TimeUnit.MINUTES);
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+        double seconds = (System.nanoTime() - started) / 1e9;
+        List<Outcome> all = List.copyOf(outcomes);
+        List<Outcome> healthy = all.stream().filter(o -> !o.device().equals("plc-1")
+                || o.startNanos() < pulledAt[0] || pulledAt[0] == 0 || o.startNanos() > upAgainAt[0]).toList();
+        List<Outcome> pulled = all.stream().filter(o -> !healthy.contains(o)).toList();
+        long refused = healthy.stream().filter(o -> o.status() != 200).count();
+        long wrong = all.stream().filter(o -> o.status() == 200 && !o.ownAnswer()).count();
+        long failFast = pulled.stream().filter(o -> o.status() == 503).count();
+        // callers that asked while DOWN was known; the ones that asked during detection waited for it
+        long slowestFailFast = pulled.stream().filter(o -> o.status() == 503 && o.startNanos() > downAt[0])
+                .mapToLong(Outcome::millis).max().orElse(0);
+        long slowestDuringDetection = pulled.stream().filter(o -> o.startNanos() <= downAt[0])
+                .mapToLong(Outcome::millis).max().orElse(0);
+        long[] ok = all.stream().filter(o -> o.status() == 200).mapToLong(Outcome::millis).sorted().toArray();
+        String table = String.join("\n",
+                "| Payara Micro, " + callers + " callers, 3 devices, maxConnectionsPerDevice 2, container pool max 16"
+                        + (pulledAt[0] == 0 ? ", no cable pulled (no nft)" : ", plc-1's cable pulled "
+                        + (upAgainAt[0] - pulledAt[0]) / 1_000_000 + " ms") + " | figure |",
+                "|---|---|",
+                "| requests | " + all.size() + " (" + Math.round(all.size() / seconds) + "/s) |",
+                "| refused or failed for healthy devices | " + refused + " |",
+                "| wrong answers (checked by content) | " + wrong + " |",
+                "| p50 / p99 / max latency of the successful ones | " + ok[ok.length / 2] + " / "
+                        + ok[(int) (ok.length * 0.99)] + " / " + ok[ok.length - 1] + " ms |",
+                "| pulled device: fail-fast 503s; slowest once DOWN was known; slowest asked during detection | "
+                        + failFast + "; " + slowestFailFast + " ms; " + slowestDuringDetection + " ms |",
+                "| pulled device during the outage: other outcomes | " + pulled.stream().filter(o -> o.status() != 503)
+                        .collect(java.util.stream.Collectors.groupingBy(Outcome::status,
+                                java.util.TreeMap::new, java.util.stream.Collectors.counting())) + " |");
+        System.out.println(table);
+        java.nio.file.Files.writeString(java.nio.file.Path.of("target", "container-load-results.md"), table + "\n");
+
+        assertThat(refused).as("requests refused or failed for healthy devices").isZero();
+        assertThat(wrong).as("answers that were not the request's own").isZero();
+        if (pulledAt[0] != 0) {
+            assertThat(failFast).as("fail-fast answers while plc-1 was down").isPositive();
+            assertThat(slowestFailFast).isLessThan(1_000);
+        }
+        // nothing left over: the adapter's threads are the same set, no device holds more than its cap
+        assertThat(call("GET", "api/diagnostics", null).object().getJsonArray("adapterThreads")).isEqualTo(threadsBefore);
+        for (String id : ids) {
+            assertThat(device(id).getInt("openConnections")).as(id).isBetween(1, 2);
+        }
+        assertThat(plc2.openConnections()).isLessThanOrEqualTo(2);
+        assertThat(plc3.openConnections()).isLessThanOrEqualTo(2);
+    }
+
+    private void awaitState(String id, String state, long timeoutMs) throws Exception {
+        long deadline = System.nanoTime() + timeoutMs * 1_000_000;
+        while (!device(id).getString("state").equals(state)) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError(id + " not " + state + " within " + timeoutMs + " ms");
+            }
+            Thread.sleep(20);
+        }
     }
 }

@@ -15,11 +15,12 @@ package io.fieldlink.config;
  * @param heartbeatTimeoutMs       bound on the heartbeat's answer
  * @param payloadPreviewBytes      how many payload bytes a log line may show
  * @param framing                  the framing
+ * @param correlation              where frames carry a transaction id, or {@link Correlation#NONE}
  */
 public record LinkSettings(int connectTimeoutMs, int requestTimeoutMs, int keepAliveIdleSeconds,
                            int keepAliveIntervalSeconds, int keepAliveCount, int userTimeoutMs,
                            int heartbeatIntervalMs, byte[] heartbeatRequest, int heartbeatTimeoutMs,
-                           int payloadPreviewBytes, FramingConfig framing) {
+                           int payloadPreviewBytes, FramingConfig framing, Correlation correlation) {
 
     public LinkSettings {
         heartbeatRequest = heartbeatRequest.clone();

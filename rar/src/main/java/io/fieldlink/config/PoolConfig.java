@@ -16,10 +16,17 @@ import java.util.regex.Pattern;
  * {@code docs/configuration.md} in step.
  */
 public record PoolConfig(List<DeviceAddress> devices, DeviceAddress defaultDevice, int maxConnectionsPerDevice,
-                         int waitWhileDownMs, int reconnectInitialDelayMs, int reconnectMaxDelayMs,
+                         int minIdlePerDevice, int maxWaitMs, int waitWhileDownMs, int reconnectInitialDelayMs, int reconnectMaxDelayMs,
                          double reconnectMultiplier, LinkSettings link) {
 
     public static final int DEFAULT_MAX_CONNECTIONS_PER_DEVICE = 2;
+    /** Every device is watched from the start: one open connection even if nobody uses it. */
+    public static final int DEFAULT_MIN_IDLE_PER_DEVICE = 1;
+    /** How long a caller waits in line for a connection when all of the device's are in use. */
+    public static final int DEFAULT_MAX_WAIT_MS = 5_000;
+    /** -1: frames carry no transaction id; the first frame after a request is its answer. */
+    public static final int DEFAULT_CORRELATION_ID_OFFSET = -1;
+    public static final int DEFAULT_CORRELATION_ID_LENGTH = 2;
     public static final int DEFAULT_CONNECT_TIMEOUT_MS = 5_000;
     public static final int DEFAULT_REQUEST_TIMEOUT_MS = 5_000;
     public static final int DEFAULT_KEEP_ALIVE_IDLE_SECONDS = 10;
@@ -67,11 +74,13 @@ public record PoolConfig(List<DeviceAddress> devices, DeviceAddress defaultDevic
                             "one of the ids in devices: " + devices.stream().map(DeviceAddress::id).toList()));
         }
         int maxPerDevice = Check.range("maxConnectionsPerDevice", p.getMaxConnectionsPerDevice(), 1, 1024);
+        int minIdle = Check.range("minIdlePerDevice", p.getMinIdlePerDevice(), 0, maxPerDevice);
+        int maxWait = Check.range("maxWaitMs", p.getMaxWaitMs(), 1, ONE_HOUR_MS);
         int waitWhileDown = Check.range("waitWhileDownMs", p.getWaitWhileDownMs(), 0, ONE_HOUR_MS);
         int initialDelay = Check.range("reconnectInitialDelayMs", p.getReconnectInitialDelayMs(), 1, ONE_HOUR_MS);
         int maxDelay = Check.range("reconnectMaxDelayMs", p.getReconnectMaxDelayMs(), initialDelay, ONE_HOUR_MS);
         double multiplier = Check.range("reconnectMultiplier", p.getReconnectMultiplier(), 1.0, 10.0);
-        return new PoolConfig(devices, defaultDevice, maxPerDevice, waitWhileDown, initialDelay, maxDelay,
+        return new PoolConfig(devices, defaultDevice, maxPerDevice, minIdle, maxWait, waitWhileDown, initialDelay, maxDelay,
                 multiplier, link(p));
     }
 
@@ -95,7 +104,27 @@ public record PoolConfig(List<DeviceAddress> devices, DeviceAddress defaultDevic
         }
         int preview = Check.range("payloadPreviewBytes", p.getPayloadPreviewBytes(), 0, 256);
         return new LinkSettings(connectTimeout, requestTimeout, idle, interval, count, userTimeout,
-                heartbeatInterval, heartbeat, heartbeatTimeout, preview, framing);
+                heartbeatInterval, heartbeat, heartbeatTimeout, preview, framing, correlation(p, framing));
+    }
+
+    private static Correlation correlation(PoolProperties p, FramingConfig framing) {
+        int offset = Check.range("correlationIdOffset", p.getCorrelationIdOffset(), -1, 65_535);
+        if (offset < 0) {
+            return Correlation.NONE;
+        }
+        int length = Check.range("correlationIdLength", p.getCorrelationIdLength(), 1, 8);
+        if (offset + length > framing.maxFrameLength()) {
+            throw new InvalidConfigException("correlationIdOffset", offset,
+                    "correlationIdOffset + correlationIdLength <= maxFrameLength (" + framing.maxFrameLength() + ")");
+        }
+        if (framing.framing() == Framing.LENGTH_FIELD && offset < framing.lengthFieldOffset() + framing.lengthFieldLength()
+                && framing.lengthFieldOffset() < offset + length) {
+            // FieldLink rewrites the id on every request: it must not touch the length field
+            throw new InvalidConfigException("correlationIdOffset", offset, "an id field that does not overlap the "
+                    + "length field (bytes " + framing.lengthFieldOffset() + ".." + (framing.lengthFieldOffset()
+                    + framing.lengthFieldLength() - 1) + ")");
+        }
+        return new Correlation(offset, length);
     }
 
     private static FramingConfig framing(PoolProperties p) {
@@ -145,7 +174,7 @@ public record PoolConfig(List<DeviceAddress> devices, DeviceAddress defaultDevic
         }
         List<DeviceAddress> result = new ArrayList<>();
         Set<String> ids = new HashSet<>();
-        String accepted = "id=host:port[,id=host:port...], ids of letters, digits . _ - :, ports 1..65535";
+        String accepted = "id=host:port[,id=host:port...] (IPv6 as id=[addr]:port), ids of letters, digits . _ - :, ports 1..65535";
         for (String entry : table.split(",")) {
             String e = entry.trim();
             int eq = e.indexOf('=');
@@ -157,6 +186,13 @@ public record PoolConfig(List<DeviceAddress> devices, DeviceAddress defaultDevic
             String host = e.substring(eq + 1, colon).trim();
             if (host.startsWith("[") && host.endsWith("]")) {
                 host = host.substring(1, host.length() - 1);
+                if (host.indexOf(':') < 0) {
+                    throw new InvalidConfigException("devices", table, accepted + " (brackets are for IPv6 literals: '"
+                            + e + "')");
+                }
+            } else if (host.indexOf(':') >= 0) {
+                throw new InvalidConfigException("devices", table, accepted + "; an IPv6 address needs brackets, as in "
+                        + id + "=[" + e.substring(eq + 1).trim() + "]:502 (bad entry '" + e + "')");
             }
             int port;
             try {

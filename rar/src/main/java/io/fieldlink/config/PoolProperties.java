@@ -16,6 +16,14 @@ public interface PoolProperties {
 
     Integer getMaxConnectionsPerDevice();
 
+    Integer getMinIdlePerDevice();
+
+    Integer getMaxWaitMs();
+
+    Integer getCorrelationIdOffset();
+
+    Integer getCorrelationIdLength();
+
     Integer getConnectTimeoutMs();
 
     Integer getRequestTimeoutMs();

@@ -1,104 +1,122 @@
 package io.fieldlink.health;
 
-import io.fieldlink.api.ConnectionLostException;
+import io.fieldlink.api.DeviceBusyException;
 import io.fieldlink.api.DeviceDownException;
 import io.fieldlink.api.DeviceException;
 import io.fieldlink.api.DeviceState;
 import io.fieldlink.api.DeviceStatus;
 import io.fieldlink.config.DeviceAddress;
 import io.fieldlink.config.LinkSettings;
+import io.fieldlink.health.FailureVerdict.LinkPhase;
+import io.fieldlink.health.FailureVerdict.Verdict;
 import io.fieldlink.transport.DeviceLink;
 import io.fieldlink.transport.LinkFailure;
 import io.fieldlink.transport.LinkTransport;
 import io.fieldlink.transport.LinkTransport.LinkConnectException;
-import io.netty.util.concurrent.ScheduledFuture;
+import io.fieldlink.transport.LogLimiter;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.List;
-import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
 /**
- * The health of one device of one pool: its UP/DOWN state, its open links, and the reconnector.
- *
- * <p>State machine:
- * <ul>
- *   <li>UP to DOWN on the first failure that proves the path dead (keepalive or user timeout,
- *       heartbeat lost, network error, failed connect), or when a probe connect fails after a
- *       doubtful failure (reset, closed by the device, request timeout). Every other link of the
- *       device is closed at once (each one's pool entry hears {@code CONNECTION_ERROR_OCCURRED}), and
- *       ONE {@code DROPPED} change is published.</li>
- *   <li>While DOWN, {@link #acquire()} fails at once with {@link DeviceDownException}; the
- *       reconnector tries again after {@link ReconnectPolicy#delayMs(int)}.</li>
- *   <li>DOWN to UP on the first successful reconnect: ONE {@code RESTORED} change, and the new link
- *       is kept as a spare that the next {@link #acquire()} returns without a new connect.</li>
- * </ul>
+ * One device of one pool: its physical connections (owned here, not by the container), who borrows
+ * them, and its UNKNOWN / UP / DOWN state.
  *
  * <pre>{@code
- * DeviceHealth plc = new DeviceHealth("plcs", device, settings, maxConnections, policy, transport, monitor, time);
- * DeviceLink link = plc.acquire();        // spare, new connect, or DeviceDownException at once
- * ...
- * plc.release(link);                       // the pool shrinks: closed, not counted as a failure
+ * DeviceHealth plc = new DeviceHealth("plcs", device, settings, 2, 1, policy, transport, monitor, time, scheduler);
+ * plc.start();                                  // opens minIdlePerDevice watched connections now
+ * DeviceLink link = plc.lease(5_000);           // an idle link, a new one, or a fair wait in line
+ * try {
+ *     byte[] answer = link.request(frame, 2_000);
+ * } finally {
+ *     plc.giveBack(link);                       // reused, or closed if an answer may still arrive
+ * }
  * }</pre>
  *
- * <p>Locking: one monitor ({@code this}) guards the state; it is held only for bookkeeping, never
- * across a connect or a listener call. Failure listeners of links run on event loops and take this
- * lock briefly; state changes are queued to the {@link HealthMonitor} while the lock is held so that
- * their order is the order of the edges.
+ * <p><b>Links.</b> At most {@code maxConnectionsPerDevice} (fewer once the device showed a client
+ * limit), at least {@code minIdlePerDevice} open while the device is not DOWN, whatever the
+ * container's pool does: a silent drop is noticed whether or not anyone used the device lately.
+ * Callers beyond the cap wait in arrival order, up to their {@code maxWaitMs}, then get a
+ * {@link DeviceBusyException}; while the device is DOWN they fail at once with {@link DeviceDownException}.
+ *
+ * <p><b>State.</b> UNKNOWN until the first connection settles (survives {@link #SETTLE_MS}) or the
+ * first connect fails; then UP or DOWN. Every link failure goes through {@link FailureVerdict}; only
+ * its DOWN verdict makes an outage: ONE {@code DROPPED} change, every link closed (each borrower's
+ * managed connection hears {@code CONNECTION_ERROR_OCCURRED}), waiters released, and the
+ * {@link Reconnector} retries with backoff. DOWN to UP needs a reconnected link that survives the
+ * settle time: ONE {@code RESTORED} change. The first verdict after start is published too, marked
+ * initial, so a subscriber can rebuild every device's state from the notices alone.
+ *
+ * <p><b>Locking.</b> One monitor ({@code this}) guards everything here; it is held only for
+ * bookkeeping, never across a connect or a wait. Connects and timers run on the {@link Scheduler};
+ * failure listeners run on event loops and take the monitor briefly. State changes are queued to the
+ * {@link HealthMonitor} under the monitor, so their order is the order of the edges. Lock order:
+ * this, then the monitor's; never the reverse.
  */
 public final class DeviceHealth {
 
     private static final Logger log = LoggerFactory.getLogger(DeviceHealth.class);
 
+    /** A new connection counts as evidence that the device serves us once it survived this long. */
+    public static final long SETTLE_MS = 300;
+
+    private enum Purpose { POOL, PROBE, RECONNECT }
+
     private final String pool;
     private final DeviceAddress device;
     private final LinkSettings settings;
-    private final int maxConnections;
-    private final ReconnectPolicy policy;
+    private final int minIdle;
     private final LinkTransport transport;
     private final HealthMonitor monitor;
     private final TimeSource time;
+    private final Scheduler scheduler;
+    private final DeviceLinks links;
+    private final Reconnector reconnector;
+    private final ArrayDeque<CompletableFuture<DeviceLink>> waiters = new ArrayDeque<>();
+    private final LogLimiter limitLog = new LogLimiter(60_000);
 
-    private DeviceState state = DeviceState.UP;
+    private DeviceState state = DeviceState.UNKNOWN;
     private Instant since;
     private long downSinceNanos;
     private long drops;
     private String lastCause;
     private String outageCause;
-    private int attempts;
-    private final Set<DeviceLink> links = new HashSet<>();
-    private DeviceLink spare;
-    private int pendingConnects;
     private boolean probing;
-    private int lostWhileProbing;
+    private boolean closed;
     /** Bumped on every edge: a connect started before an edge must not act on the state after it. */
     private long epoch;
-    /** The last link a probe or reconnect produced, and how many such links in a row the device closed at once. */
-    private DeviceLink lastProbeLink;
-    private int probeLinksLost;
-    /** A device that closes this many fresh connections in a row is DOWN, and the backoff takes over. */
-    static final int MAX_PROBE_LINKS_LOST = 3;
-    private boolean closed;
-    private ScheduledFuture<?> reconnectTask;
+    /** Links the device lost since it last gave us a working connection, and the last reason: an outage's prelude. */
+    private int lostSinceConnect;
+    private String lastLoss;
+    /** Fresh links lost before they settled, in a row: two mean a device that accepts and drops. */
+    private int freshLostInARow;
+    private long lastFreshLossNanos = System.nanoTime() - TimeUnit.DAYS.toNanos(1);
+    private long limitLearnedNanos;
+    /** After this long FieldLink asks a device that showed a client limit for one more connection again. */
+    static final long LIMIT_RETRY_MS = 60_000;
 
-    public DeviceHealth(String pool, DeviceAddress device, LinkSettings settings, int maxConnections,
-                        ReconnectPolicy policy, LinkTransport transport, HealthMonitor monitor, TimeSource time) {
+    public DeviceHealth(String pool, DeviceAddress device, LinkSettings settings, int maxConnections, int minIdle,
+                        ReconnectPolicy policy, LinkTransport transport, HealthMonitor monitor, TimeSource time,
+                        Scheduler scheduler) {
         this.pool = pool;
         this.device = device;
         this.settings = settings;
-        this.maxConnections = maxConnections;
-        this.policy = policy;
+        this.minIdle = minIdle;
         this.transport = transport;
         this.monitor = monitor;
         this.time = time;
+        this.scheduler = scheduler;
+        this.links = new DeviceLinks(maxConnections);
+        this.reconnector = new Reconnector(policy, scheduler);
         this.since = time.now();
     }
 
@@ -110,13 +128,26 @@ public final class DeviceHealth {
         return settings;
     }
 
+    public String pool() {
+        return pool;
+    }
+
+    /** Opens the minimum of watched connections; the device is UNKNOWN until the first one settles. */
+    public synchronized void start() {
+        refill();
+    }
+
     public synchronized boolean isUp() {
         return state == DeviceState.UP && !closed;
     }
 
+    public synchronized DeviceState state() {
+        return state;
+    }
+
     public synchronized DeviceStatus status() {
-        return new DeviceStatus(device.id(), device.address(), state, since, links.size(), drops, lastCause, attempts,
-                monitor.droppedNotices(pool, device.id()));
+        return new DeviceStatus(device.id(), device.address(), state, since, links.open(), drops, lastCause,
+                reconnector.attempts(), monitor.droppedNotices(pool, device.id()));
     }
 
     /** Throws {@link DeviceDownException} if the device is down: the fail-fast check, no I/O. */
@@ -129,7 +160,7 @@ public final class DeviceHealth {
         }
     }
 
-    /** Waits up to {@code timeoutMs} for the device to be UP (for pools configured to wait while down). */
+    /** Waits up to {@code timeoutMs} while the device is DOWN (for pools configured to wait while down). */
     public synchronized boolean awaitUp(long timeoutMs) throws InterruptedException {
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMs);
         while (state == DeviceState.DOWN && !closed) {
@@ -142,304 +173,405 @@ public final class DeviceHealth {
         return !closed;
     }
 
+    // ---- borrowing
+
     /**
-     * A link for a new pooled connection: the spare left by a reconnect or probe, or a new connect
-     * (blocking, at most {@code connectTimeoutMs}). Fails at once while the device is DOWN or when
-     * the device already has {@code maxConnectionsPerDevice} connections. Never call on an event loop.
+     * A link for one borrower: the most recently used idle one, or, in arrival order behind earlier
+     * callers, the next one given back or newly opened. Never call on an event loop.
+     *
+     * @throws DeviceDownException at once while the device is DOWN, and to every waiter when it goes DOWN
+     * @throws DeviceBusyException when no link came within {@code maxWaitMs}
      */
-    public DeviceLink acquire() throws DeviceException {
-        long startEpoch;
+    public DeviceLink lease(long maxWaitMs) throws DeviceException {
+        long start = System.nanoTime();
+        CompletableFuture<DeviceLink> waiter;
         synchronized (this) {
             checkUp();
-            if (spare != null) {
-                DeviceLink s = spare;
-                spare = null;
-                if (s.isUsable()) {
-                    return s;
+            if (waiters.isEmpty()) {
+                DeviceLink idle = links.lease();
+                if (idle != null) {
+                    idle.lease();
+                    return idle;
                 }
             }
-            if (links.size() + pendingConnects >= maxConnections) {
-                throw new DeviceException(device.id(), device.address(), "already " + links.size()
-                        + " open connection(s) and " + pendingConnects + " opening; maxConnectionsPerDevice is "
-                        + maxConnections);
-            }
-            pendingConnects++;
-            startEpoch = epoch;
-        }
-        DeviceLink link = null;
-        LinkFailure failure = null;
-        CompletableFuture<DeviceLink> connecting;
-        try {
-            connecting = transport.connect(device, settings);
-        } catch (RuntimeException e) {
-            synchronized (this) {
-                pendingConnects--;
-            }
-            throw new DeviceException(device.id(), device.address(), "connect could not start: " + e, e);
+            waiter = new CompletableFuture<>();
+            waiters.addLast(waiter);
+            refill();
         }
         try {
-            link = connecting.get(settings.connectTimeoutMs() + 2_000L, TimeUnit.MILLISECONDS);
-        } catch (ExecutionException e) {
-            failure = e.getCause() instanceof LinkConnectException lce ? lce.failure()
-                    : new LinkFailure(LinkFailure.Kind.NETWORK, "connect failed: " + e.getCause(), e.getCause());
+            return leased(waiter.get(maxWaitMs, TimeUnit.MILLISECONDS));
         } catch (TimeoutException e) {
-            failure = new LinkFailure(LinkFailure.Kind.TIMED_OUT, "connect did not complete", e);
+            synchronized (this) {
+                if (!waiter.isDone()) {
+                    waiters.remove(waiter);
+                    throw busy(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start));
+                }
+            }
+            return leased(waiter.getNow(null)); // handed over just as the wait ended
+        } catch (ExecutionException e) {
+            throw rethrown(e.getCause());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            failure = LinkFailure.local("interrupted while connecting");
-        }
-        if (link == null) {
-            // a connect that completes after we gave up must not leave an orphan socket behind
-            connecting.thenAccept(late -> late.close(LinkFailure.local("connect completed after the caller gave up")));
-        }
-        synchronized (this) {
-            pendingConnects--;
-            if (link != null && !closed && state == DeviceState.UP) {
-                adopt(link);
-                if (link.isUsable()) {
-                    return link;
-                }
-            }
-        }
-        if (link != null && !link.isUsable() && !closed) {
-            throw new ConnectionLostException(device.id(), device.address(), "connection closed right after it opened: "
-                    + (link.failure() == null ? "closed" : link.failure().reason()), null);
-        }
-        if (link != null) {
-            link.close(LinkFailure.local(closed ? "adapter stopping" : "device went down while connecting"));
-            checkUp();
-            throw new DeviceException(device.id(), device.address(), "connection closed while opening");
-        }
-        if (failure.kind() != LinkFailure.Kind.LOCAL) {
+            DeviceLink handed = null;
             synchronized (this) {
-                if (epoch == startEpoch) { // a failure from before a DOWN/UP edge says nothing about now
-                    markDownLocked(failure.reason(), links.size());
+                if (!waiter.isDone()) {
+                    waiters.remove(waiter);
+                } else if (!waiter.isCompletedExceptionally()) {
+                    handed = waiter.getNow(null);
                 }
             }
+            if (handed != null) {
+                giveBack(handed);
+            }
+            throw new DeviceException(device.id(), device.address(), "interrupted while waiting for a connection", e);
         }
-        throw new DeviceException(device.id(), device.address(), failure.reason(), failure.cause());
+    }
+
+    private static DeviceLink leased(DeviceLink link) {
+        link.lease();
+        return link;
+    }
+
+    private DeviceException rethrown(Throwable cause) {
+        if (cause instanceof DeviceDownException down) {
+            return new DeviceDownException(device.id(), device.address(), down.downSince(), lastCauseSnapshot());
+        }
+        if (cause instanceof DeviceException de) {
+            return new DeviceException(device.id(), device.address(), de.getMessage(), de);
+        }
+        return new DeviceException(device.id(), device.address(), String.valueOf(cause), cause);
+    }
+
+    private synchronized String lastCauseSnapshot() {
+        return lastCause;
+    }
+
+    private DeviceBusyException busy(long waitedMs) {
+        String detail = "maxConnectionsPerDevice " + links.cap()
+                + (links.limited() ? "; the device accepted only " + links.effectiveCap() : "")
+                + "; " + links.leased() + " in use, " + waiters.size() + " other caller(s) waiting";
+        return new DeviceBusyException(device.id(), device.address(), waitedMs, links.effectiveCap(), detail);
     }
 
     /**
-     * Closes a link the pool no longer wants (destroy, shrink); not a failure. It stops counting
-     * against the cap at once and the socket is closed before this returns (bounded), so a pool
-     * that destroys and then creates never has more than {@code maxConnectionsPerDevice} sockets
-     * open at the device.
+     * The borrower is done with {@code link}: it goes to the next caller in line, or back to the
+     * idle links. A link on which an answer may still arrive, or whose decoder holds part of a
+     * frame, is closed instead (and replaced if the minimum needs it).
      */
-    public void release(DeviceLink link) {
+    public void giveBack(DeviceLink link) {
         synchronized (this) {
-            links.remove(link);
-            if (spare == link) {
-                spare = null;
-            }
-        }
-        link.closeAndWait(LinkFailure.local("released by the pool"), 1_000);
-    }
-
-    /** Registers a new link and watches it; caller holds the lock. */
-    private void adopt(DeviceLink link) {
-        links.add(link);
-        link.onFailure(f -> linkFailed(link, f));
-    }
-
-    private void linkFailed(DeviceLink link, LinkFailure f) {
-        synchronized (this) {
-            boolean known = links.contains(link);
-            int affected = links.size();
-            links.remove(link);
-            if (spare == link) {
-                spare = null;
-            }
-            if (!known || closed || state == DeviceState.DOWN) {
+            if (!closed && state != DeviceState.DOWN && links.isLeased(link) && link.reusable()) {
+                link.unlease();
+                links.returned(link);
+                dispatch();
                 return;
             }
-            if (f.provesDeviceDown()) {
-                markDownLocked(f.reason(), affected);
-                return;
-            }
-            if (!f.needsProbe()) {
-                if (f.kind() == LinkFailure.Kind.PROTOCOL) {
-                    log.warn("Device {} ({}) broke the framing; its connection was closed: {}", device.id(),
-                            device.address(), f.reason());
-                }
-                return;
-            }
-            lostWhileProbing++;
-            if (link == lastProbeLink) {
-                // the device accepts connections and drops them at once (over its client limit,
-                // serial side down): probing again would loop; after a few, let the backoff decide
-                if (++probeLinksLost >= MAX_PROBE_LINKS_LOST) {
-                    markDownLocked(f.reason() + "; the device closed " + probeLinksLost
-                            + " fresh connections in a row", affected);
-                    return;
-                }
-            } else {
-                probeLinksLost = 0;
-            }
-            if (probing) {
-                return;
-            }
-            probing = true;
-            pendingConnects++;
         }
-        log.info("Device {} ({}): {}; checking it with a new connection", device.id(), device.address(), f.reason());
-        long probeEpoch;
-        synchronized (this) {
-            probeEpoch = epoch;
+        if (link.isUsable()) {
+            log.debug("{}: not reused ({}); closing it", link, link.notReusableBecause());
         }
-        transport.connect(device, settings).whenComplete((probe, error) -> {
-            try {
-                probeDone(f, probe, error, probeEpoch);
-            } catch (RuntimeException e) {
-                log.error("Device {}: probe handling failed", device.id(), e);
-            }
-        });
+        link.close(LinkFailure.local("not reused: " + link.notReusableBecause()));
     }
 
-    private synchronized void probeDone(LinkFailure why, DeviceLink probe, Throwable error, long probeEpoch) {
-        probing = false;
-        pendingConnects--;
-        int lost = lostWhileProbing;
-        lostWhileProbing = 0;
-        if (probe != null) {
-            if (!closed && state == DeviceState.UP && spare == null && links.size() < maxConnections) {
-                adopt(probe);
-                spare = probe;
-                lastProbeLink = probe;
+    /** Hands idle links to the callers waiting longest. Caller holds the lock. */
+    private void dispatch() {
+        while (!waiters.isEmpty()) {
+            DeviceLink link = links.lease();
+            if (link == null) {
                 return;
             }
-            probe.close(LinkFailure.local("probe not needed"));
-            return;
+            waiters.pollFirst().complete(link);
         }
-        if (closed || isLocal(error) || epoch != probeEpoch) {
-            return;
-        }
-        String cause = error instanceof LinkConnectException lce ? lce.failure().reason() : String.valueOf(error);
-        // the links lost while the probe ran count too
-        markDownLocked(why.reason() + "; then " + cause, links.size() + lost);
     }
 
-    private static boolean isLocal(Throwable error) {
-        return error instanceof LinkConnectException lce && lce.failure().kind() == LinkFailure.Kind.LOCAL;
-    }
+    // ---- connects
 
-    /** Marks the device DOWN (if UP), closing its other links and starting the reconnector; caller holds the lock. */
-    private void markDownLocked(String cause, int affected) {
+    /** Opens links up to the minimum, and for callers in line while there is room. Caller holds the lock. */
+    private void refill() {
         if (closed || state == DeviceState.DOWN) {
             return;
         }
-        state = DeviceState.DOWN;
-        epoch++;
-        lastProbeLink = null;
-        probeLinksLost = 0;
-        since = time.now();
-        downSinceNanos = time.nanoTime();
-        drops++;
-        lastCause = cause;
-        outageCause = cause;
-        attempts = 0;
-        List<DeviceLink> others = new ArrayList<>(links);
-        spare = null;
-        Instant downSince = since;
-        log.warn("Device {} ({}) of pool {} is DOWN: {}; {} connection(s) affected; reconnecting with backoff",
-                device.id(), device.address(), pool, cause, affected);
-        monitor.publish(seq -> new DeviceStateChange(DeviceStateChange.Kind.DROPPED, pool, device.id(),
-                device.address(), cause, downSince, 0, 0, affected, seq, downSince));
-        LinkFailure down = new LinkFailure(LinkFailure.Kind.DEVICE_DOWN, "device down: " + cause, null);
-        for (DeviceLink other : others) {
-            other.close(down);
+        if (links.limited() && time.nanoTime() - limitLearnedNanos > TimeUnit.MILLISECONDS.toNanos(LIMIT_RETRY_MS)) {
+            links.forgetLimit(); // a device's client limit is not forever (another client left): ask again
         }
-        scheduleReconnect();
-        notifyAll();
+        int floor = Math.min(minIdle, links.effectiveCap());
+        while (links.roomToConnect()
+                && (links.open() + links.connecting() < floor || waiters.size() > links.connecting())) {
+            startConnect(Purpose.POOL);
+        }
     }
 
-    private void scheduleReconnect() {
-        long delay = policy.delayMs(attempts);
-        reconnectTask = transport.timerLoop().schedule(this::attemptReconnect, delay, TimeUnit.MILLISECONDS);
+    private void startConnect(Purpose purpose) {
+        links.connectStarted();
+        long startEpoch = epoch;
+        scheduler.schedule(() -> connect(purpose, startEpoch), 0);
     }
 
-    private void attemptReconnect() {
-        synchronized (this) {
-            if (closed || state == DeviceState.UP) {
-                return;
-            }
-            attempts++;
-            pendingConnects++;
-        }
+    private void connect(Purpose purpose, long startEpoch) {
         CompletableFuture<DeviceLink> connecting;
         try {
             connecting = transport.connect(device, settings);
         } catch (RuntimeException e) {
-            // a scheduled task's exception would vanish into its future: log it and keep trying
-            log.error("Device {}: reconnect attempt could not start", device.id(), e);
-            synchronized (this) {
-                pendingConnects--;
-                if (!closed) {
-                    scheduleReconnect();
-                }
-            }
-            return;
+            connecting = CompletableFuture.failedFuture(new LinkConnectException(new LinkFailure(
+                    LinkFailure.Kind.OTHER, "connect could not start: " + e, e)));
         }
         connecting.whenComplete((link, error) -> {
-            synchronized (this) {
-                pendingConnects--;
-                if (closed || (link == null && isLocal(error))) {
-                    if (link != null) {
-                        link.close(LinkFailure.local("adapter stopping"));
-                    }
-                    return;
-                }
-                if (link == null) {
-                    lastCause = outageCause + "; last reconnect: " + (error instanceof LinkConnectException lce
-                            ? lce.failure().reason() : String.valueOf(error));
-                    log.debug("Device {} reconnect attempt {} failed: {}", device.id(), attempts, lastCause);
-                    scheduleReconnect();
-                    return;
-                }
-                markUpLocked(link);
+            try {
+                connected(purpose, startEpoch, link, error);
+            } catch (RuntimeException e) {
+                log.error("Device {}: handling a connect result failed", device.id(), e);
             }
         });
     }
 
-    private void markUpLocked(DeviceLink link) {
+    private void connected(Purpose purpose, long startEpoch, DeviceLink link, Throwable error) {
+        DeviceLink toClose = null;
+        synchronized (this) {
+            links.connectEnded();
+            if (purpose == Purpose.PROBE) {
+                probing = false;
+            }
+            if (link != null) {
+                boolean wanted = !closed && (purpose == Purpose.RECONNECT
+                        ? state == DeviceState.DOWN && epoch == startEpoch
+                        : state != DeviceState.DOWN && links.open() < links.effectiveCap());
+                if (wanted) {
+                    adopt(link);
+                } else {
+                    toClose = link;
+                }
+            } else {
+                LinkFailure f = error instanceof LinkConnectException lce ? lce.failure()
+                        : new LinkFailure(LinkFailure.Kind.OTHER, "connect failed: " + error, error);
+                if (!closed && f.kind() != LinkFailure.Kind.LOCAL) {
+                    if (purpose == Purpose.RECONNECT) {
+                        if (state == DeviceState.DOWN && epoch == startEpoch) {
+                            reconnectFailed(f.reason());
+                        }
+                    } else if (epoch == startEpoch) {
+                        // a failure from before a DOWN/UP edge says nothing about now
+                        LinkFailure told = lastLoss == null ? f
+                                : new LinkFailure(f.kind(), lastLoss + "; then " + f.reason(), f.cause());
+                        apply(FailureVerdict.of(f.kind(), LinkPhase.CONNECT, links.healthyOthers(null), freshLostInARow,
+                                state), told);
+                    }
+                }
+            }
+            refill();
+        }
+        if (toClose != null) {
+            toClose.close(LinkFailure.local(closed ? "adapter stopping" : "connection no longer needed"));
+        }
+    }
+
+    /** A new link: watched, idle (or straight to the first caller in line), settling. Caller holds the lock. */
+    private void adopt(DeviceLink link) {
+        links.add(link);
+        lostSinceConnect = 0;
+        lastLoss = null;
+        link.onFailure(f -> scheduler.schedule(() -> linkFailed(link, f), 0));
+        scheduler.schedule(() -> settled(link), SETTLE_MS);
+        if (state != DeviceState.DOWN) {
+            dispatch();
+        }
+    }
+
+    private synchronized void settled(DeviceLink link) {
+        if (closed || !links.contains(link) || !link.isUsable()) {
+            return;
+        }
+        links.settle(link);
+        freshLostInARow = 0;
+        if (state != DeviceState.UP) {
+            markUp();
+        } else {
+            dispatch(); // a settled link may go to callers who waited for one
+        }
+    }
+
+    // ---- failures
+
+    private void linkFailed(DeviceLink link, LinkFailure f) {
+        synchronized (this) {
+            if (!links.contains(link)) {
+                return; // closed by a DOWN edge or by close(): already accounted for
+            }
+            LinkPhase phase = !links.isSettled(link) ? LinkPhase.SETTLING
+                    : links.isLeased(link) ? LinkPhase.IN_USE : LinkPhase.IDLE;
+            links.remove(link);
+            if (closed) {
+                return;
+            }
+            if (state == DeviceState.DOWN) {
+                // the only link open while DOWN is a reconnect's, lost before it settled
+                if (f.kind() != LinkFailure.Kind.LOCAL) {
+                    reconnectFailed("accepted a connection and lost it at once (" + f.reason() + ")");
+                }
+                return;
+            }
+            if (phase == LinkPhase.SETTLING && f.kind() != LinkFailure.Kind.LOCAL) {
+                // in a row = a link opened after the last fresh one was lost, and lost again; fresh
+                // links lost together (a device resetting all its connections) are one event
+                if (link.openedNanos() > lastFreshLossNanos) {
+                    freshLostInARow++;
+                }
+                lastFreshLossNanos = System.nanoTime();
+            }
+            Verdict verdict = FailureVerdict.of(f.kind(), phase, links.healthyOthers(null), freshLostInARow, state);
+            if (links.open() == 0 && verdict != Verdict.CLIENT_LIMIT) {
+                links.forgetLimit(); // every link is gone: whatever limit they showed says nothing now
+            }
+            if (f.kind() != LinkFailure.Kind.LOCAL && f.kind() != LinkFailure.Kind.ABANDONED) {
+                lostSinceConnect++;
+                lastLoss = f.reason();
+            }
+            if (phase == LinkPhase.SETTLING && verdict == Verdict.DOWN) {
+                f = new LinkFailure(f.kind(), "the device accepted a connection and lost it within " + SETTLE_MS
+                        + " ms (" + f.reason() + ")", f.cause());
+            }
+            if (verdict == Verdict.REPLACE && f.kind() == LinkFailure.Kind.PROTOCOL) {
+                log.warn("Device {} ({}) broke the framing; its connection was closed: {}", device.id(),
+                        device.address(), f.reason());
+            } else if (verdict != Verdict.IGNORE) {
+                log.debug("Device {} ({}): {} connection: {} -> {}", device.id(), device.address(), phase, f.reason(),
+                        verdict);
+            }
+            apply(verdict, f);
+            refill();
+        }
+    }
+
+    /** Carries out a verdict. Caller holds the lock. */
+    private void apply(Verdict verdict, LinkFailure f) {
+        switch (verdict) {
+            case DOWN -> markDown(f.reason());
+            case CLIENT_LIMIT -> {
+                int keep = links.open();
+                links.limitTo(keep);
+                limitLearnedNanos = time.nanoTime();
+                long held = limitLog.permit(time.nanoTime());
+                if (held >= 0) {
+                    log.info("Device {} ({}) refused a connection beyond the {} it keeps open ({}): its client limit; "
+                            + "FieldLink uses at most {} connection(s) to it until it is next reconnected", device.id(),
+                            device.address(), keep, f.reason(), links.effectiveCap());
+                }
+            }
+            case PROBE -> {
+                if (!probing && links.open() + links.connecting() < links.effectiveCap()) {
+                    probing = true;
+                    log.info("Device {} ({}): {}; checking it with a new connection", device.id(), device.address(),
+                            f.reason());
+                    startConnect(Purpose.PROBE);
+                }
+            }
+            case REPLACE, IGNORE -> {
+                // refill() keeps the minimum
+            }
+        }
+    }
+
+    // ---- edges
+
+    /** UNKNOWN or UP to DOWN. Caller holds the lock. */
+    private void markDown(String cause) {
+        if (closed || state == DeviceState.DOWN) {
+            return;
+        }
+        boolean initial = state == DeviceState.UNKNOWN;
+        state = DeviceState.DOWN;
+        epoch++;
+        probing = false;
+        since = time.now();
+        downSinceNanos = time.nanoTime();
+        if (!initial) {
+            drops++;
+        }
+        lastCause = cause;
+        outageCause = cause;
+        List<DeviceLink> affected = links.removeAll();
+        int count = affected.size() + lostSinceConnect;
+        lostSinceConnect = 0;
+        lastLoss = null;
+        links.forgetLimit();
+        freshLostInARow = 0;
+        Instant downSince = since;
+        DeviceDownException down = new DeviceDownException(device.id(), device.address(), downSince, cause);
+        List<CompletableFuture<DeviceLink>> released = new ArrayList<>(waiters);
+        waiters.clear();
+        released.forEach(w -> w.completeExceptionally(down));
+        log.warn("Device {} ({}) of pool {} is DOWN{}: {}; {} connection(s) affected, {} caller(s) released; "
+                + "reconnecting with backoff", device.id(), device.address(), pool, initial ? " (first check)" : "",
+                cause, count, released.size());
+        monitor.publish(seq -> new DeviceStateChange(DeviceStateChange.Kind.DROPPED, pool, device.id(),
+                device.address(), cause, downSince, 0, 0, count, seq, downSince, initial));
+        LinkFailure downFailure = new LinkFailure(LinkFailure.Kind.DEVICE_DOWN, "device down: " + cause, null);
+        affected.forEach(l -> l.close(downFailure));
+        reconnector.reset();
+        reconnector.scheduleNext(this::attemptReconnect);
+        notifyAll();
+    }
+
+    private void attemptReconnect() {
+        long startEpoch;
+        synchronized (this) {
+            if (closed || state != DeviceState.DOWN) {
+                return;
+            }
+            reconnector.attemptStarted();
+            links.connectStarted();
+            startEpoch = epoch;
+        }
+        connect(Purpose.RECONNECT, startEpoch);
+    }
+
+    /** A reconnect attempt failed: try again after the backoff. Caller holds the lock. */
+    private void reconnectFailed(String reason) {
+        lastCause = outageCause + "; last reconnect: " + reason;
+        log.debug("Device {} reconnect attempt {} failed: {}", device.id(), reconnector.attempts(), reason);
+        reconnector.scheduleNext(this::attemptReconnect);
+    }
+
+    /** UNKNOWN or DOWN to UP: a link settled. Caller holds the lock. */
+    private void markUp() {
+        boolean initial = state == DeviceState.UNKNOWN;
         state = DeviceState.UP;
         epoch++;
-        lastProbeLink = link; // a device that drops the reconnect's link at once is still flapping
         Instant now = time.now();
-        long downtimeMs = Duration.ofNanos(time.nanoTime() - downSinceNanos).toMillis();
-        Instant downSince = since;
-        int tries = attempts;
-        String cause = outageCause;
+        long downtimeMs = initial ? 0 : Duration.ofNanos(time.nanoTime() - downSinceNanos).toMillis();
+        Instant downSince = initial ? now : since;
+        int tries = reconnector.attempts();
+        String cause = initial ? null : outageCause;
         since = now;
-        attempts = 0;
-        adopt(link);
-        spare = link;
-        log.info("Device {} ({}) of pool {} is UP again after {} ms and {} attempt(s)", device.id(),
-                device.address(), pool, downtimeMs, tries);
+        reconnector.reset();
+        if (initial) {
+            log.info("Device {} ({}) of pool {} is UP", device.id(), device.address(), pool);
+        } else {
+            log.info("Device {} ({}) of pool {} is UP again after {} ms and {} attempt(s)", device.id(),
+                    device.address(), pool, downtimeMs, tries);
+        }
         monitor.publish(seq -> new DeviceStateChange(DeviceStateChange.Kind.RESTORED, pool, device.id(),
-                device.address(), cause, downSince, downtimeMs, tries, 0, seq, now));
+                device.address(), cause, downSince, downtimeMs, tries, 0, seq, now, initial));
+        dispatch();
+        refill();
         notifyAll();
     }
 
     /** Stops the reconnector and closes every link of the device (no events: the adapter is stopping). */
     public void close() {
         List<DeviceLink> open;
+        List<CompletableFuture<DeviceLink>> released;
         synchronized (this) {
             closed = true;
-            if (reconnectTask != null) {
-                reconnectTask.cancel(false);
-            }
-            open = new ArrayList<>(links);
-            links.clear();
-            spare = null;
+            reconnector.cancel();
+            open = links.removeAll();
+            released = new ArrayList<>(waiters);
+            waiters.clear();
             notifyAll();
         }
-        LinkFailure stopping = LinkFailure.local("adapter stopping");
-        open.forEach(l -> l.close(stopping));
-    }
-
-    public String pool() {
-        return pool;
+        DeviceException stopping = new DeviceException(device.id(), device.address(), "the adapter is stopping");
+        released.forEach(w -> w.completeExceptionally(stopping));
+        LinkFailure local = LinkFailure.local("adapter stopping");
+        open.forEach(l -> l.close(local));
     }
 
     @Override

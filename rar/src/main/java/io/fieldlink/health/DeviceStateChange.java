@@ -18,10 +18,12 @@ import java.time.Instant;
  * @param connectionsAffected  DROPPED: open connections the outage broke; RESTORED: 0
  * @param sequence             increases by one per change across the adapter: orders changes of one device
  * @param timestamp            when the edge happened
+ * @param initial              the device's first verdict since the adapter (or pool) started, not an edge
+ *                             seen by this instance: DROPPED = unreachable at start, RESTORED = reachable
  */
 public record DeviceStateChange(Kind kind, String pool, String deviceId, String address, String cause,
                                 Instant downSince, long downtimeMs, int reconnectAttempts, int connectionsAffected,
-                                long sequence, Instant timestamp) {
+                                long sequence, Instant timestamp, boolean initial) {
 
     /** The two edges. */
     public enum Kind {

@@ -1,5 +1,6 @@
 package io.fieldlink.health;
 
+import io.fieldlink.transport.AdapterThreads;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -33,11 +34,7 @@ public final class HealthMonitor implements AutoCloseable {
     private final Map<String, LongAdder> noticesDropped = new ConcurrentHashMap<>();
 
     public HealthMonitor(String threadPrefix) {
-        this.thread = Executors.newSingleThreadExecutor(r -> {
-            Thread t = new Thread(r, threadPrefix + "-health");
-            t.setDaemon(true);
-            return t;
-        });
+        this.thread = Executors.newSingleThreadExecutor(r -> AdapterThreads.thread(r, threadPrefix + "-health"));
     }
 
     public void addListener(DeviceStateListener listener) {

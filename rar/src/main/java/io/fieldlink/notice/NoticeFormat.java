@@ -12,7 +12,7 @@ import jakarta.json.JsonObjectBuilder;
  * {"id":"scada-1/1795346514501/7","event":"DROPPED","deviceId":"plc-7","address":"10.0.0.7:502",
  *  "pool":"plcs","cause":"connection failed: connection timed out (...)","downSince":"2026-11-22T11:21:54.501Z",
  *  "downtimeMs":0,"reconnectAttempts":0,"connectionsAffected":2,"instance":"scada-1","sequence":7,
- *  "timestamp":"2026-11-22T11:21:54.501Z"}
+ *  "timestamp":"2026-11-22T11:21:54.501Z","initial":false}
  * }</pre>
  */
 public final class NoticeFormat {
@@ -48,7 +48,8 @@ public final class NoticeFormat {
                 .add("connectionsAffected", c.connectionsAffected())
                 .add("instance", instance)
                 .add("sequence", c.sequence())
-                .add("timestamp", c.timestamp().toString());
+                .add("timestamp", c.timestamp().toString())
+                .add("initial", c.initial());
         return new Notice(id, c, b.build().toString());
     }
 }

@@ -70,8 +70,7 @@ public final class NoticePublisher implements DeviceStateListener, AutoCloseable
         this.retry = retry;
         this.droppedCounter = droppedCounter;
         this.flushTimeoutMs = flushTimeoutMs;
-        this.thread = new Thread(this::run, "fieldlink-notices");
-        this.thread.setDaemon(true);
+        this.thread = io.fieldlink.transport.AdapterThreads.thread(this::run, "fieldlink-notices");
     }
 
     public void start() {
@@ -147,6 +146,7 @@ public final class NoticePublisher implements DeviceStateListener, AutoCloseable
                 m.setStringProperty("fieldlinkEvent", n.event());
                 m.setStringProperty("fieldlinkDevice", n.deviceId());
                 m.setStringProperty("fieldlinkPool", n.change().pool());
+                m.setBooleanProperty("fieldlinkInitial", n.change().initial());
                 m.setStringProperty("fieldlinkNoticeId", n.id());
                 m.setJMSCorrelationID(n.id());
                 m.setJMSType("fieldlink.notice");

@@ -5,14 +5,23 @@ import io.fieldlink.config.PoolConfig;
 import io.fieldlink.health.DeviceHealth;
 import io.fieldlink.health.HealthMonitor;
 import io.fieldlink.health.ReconnectPolicy;
+import io.fieldlink.health.Scheduler;
 import io.fieldlink.health.TimeSource;
 import io.fieldlink.transport.LinkTransport;
 import io.fieldlink.transport.TransportKind;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.lang.ref.PhantomReference;
+import java.lang.ref.Reference;
+import java.lang.ref.ReferenceQueue;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.Map;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.DoubleSupplier;
 
@@ -29,7 +38,12 @@ public final class AdapterRuntime implements AutoCloseable {
     private final HealthMonitor monitor;
     private final TimeSource time;
     private final DoubleSupplier random;
-    private final List<PoolRuntime> pools = new CopyOnWriteArrayList<>();
+    private final Scheduler scheduler;
+    /** One pool per configuration, shared by every factory with that configuration (see {@link #acquirePool}). */
+    private final Map<Object, PoolRuntime> pools = new LinkedHashMap<>();
+    private final Map<Object, Integer> references = new HashMap<>();
+    private final ReferenceQueue<Object> collected = new ReferenceQueue<>();
+    private final Set<FactoryRef> factoryRefs = new HashSet<>();
     private volatile boolean closed;
 
     public AdapterRuntime(int ioThreads, TransportKind kind, String threadPrefix, TimeSource time, DoubleSupplier random) {
@@ -42,23 +56,95 @@ public final class AdapterRuntime implements AutoCloseable {
         }
         this.time = time;
         this.random = random;
+        this.scheduler = new LoopScheduler(transport);
+        // ends with the event loops
+        transport.timerLoop().scheduleWithFixedDelay(this::expungeCollectedFactories,
+                HOUSEKEEPING_SECONDS, HOUSEKEEPING_SECONDS, TimeUnit.SECONDS);
     }
+
+    private static final long HOUSEKEEPING_SECONDS = 10;
 
     public AdapterRuntime(int ioThreads, TransportKind kind, String threadPrefix) {
         this(ioThreads, kind, threadPrefix, TimeSource.SYSTEM, () -> ThreadLocalRandom.current().nextDouble());
     }
 
-    /** Opens the devices of one pool; their health is watched from now until the pool or runtime closes. */
-    public PoolRuntime openPool(String name, PoolConfig config) {
+    /**
+     * The pool for {@code key} (a configuration), opened on first use and shared by every factory
+     * that asks with an equal key; each {@code acquirePool} must be matched by one
+     * {@link #releasePool}. The last release closes the pool's links and stops its reconnects.
+     */
+    public synchronized PoolRuntime acquirePool(Object key, String name, PoolConfig config) {
         if (closed) {
             throw new IllegalStateException("the adapter is stopped");
         }
+        PoolRuntime pool = pools.get(key);
+        if (pool == null) {
+            pool = openPool(name, config);
+            pools.put(key, pool);
+        }
+        references.merge(key, 1, Integer::sum);
+        return pool;
+    }
+
+    /**
+     * Gives back {@code factory}'s share of pool {@code key} once the factory is garbage collected
+     * (JCA has no "factory closed" callback: a reconfigured or app-scoped pool is only known to be
+     * gone when nothing references its factory). Checked on the adapter's own timer, no extra thread.
+     */
+    public void releaseWhenCollected(Object factory, Object key) {
+        synchronized (factoryRefs) {
+            factoryRefs.add(new FactoryRef(factory, key, collected));
+        }
+        expungeCollectedFactories();
+    }
+
+    /** Releases the pools of factories collected since the last check; returns how many. */
+    public int expungeCollectedFactories() {
+        int n = 0;
+        for (Reference<?> r; (r = collected.poll()) != null; ) {
+            FactoryRef ref = (FactoryRef) r;
+            synchronized (factoryRefs) {
+                factoryRefs.remove(ref);
+            }
+            releasePool(ref.key);
+            n++;
+        }
+        return n;
+    }
+
+    private static final class FactoryRef extends PhantomReference<Object> {
+        final Object key;
+
+        FactoryRef(Object factory, Object key, ReferenceQueue<Object> queue) {
+            super(factory, queue);
+            this.key = key;
+        }
+    }
+
+    /** One factory of the pool {@code key} is gone; the last one closes the pool. */
+    public void releasePool(Object key) {
+        PoolRuntime closing = null;
+        synchronized (this) {
+            Integer left = references.computeIfPresent(key, (k, n) -> n > 1 ? n - 1 : null);
+            if (left == null) {
+                closing = pools.remove(key);
+            }
+        }
+        if (closing != null) {
+            log.info("FieldLink pool {} closed: no factory uses it any more", closing.name());
+            closing.close();
+        }
+    }
+
+    /** Opens the devices of one pool; their health is watched from now until the pool or runtime closes. */
+    private PoolRuntime openPool(String name, PoolConfig config) {
         ReconnectPolicy policy = new ReconnectPolicy(config.reconnectInitialDelayMs(), config.reconnectMaxDelayMs(),
                 config.reconnectMultiplier(), random);
         List<DeviceHealth> devices = config.devices().stream().map((DeviceAddress d) -> new DeviceHealth(name, d,
-                config.link(), config.maxConnectionsPerDevice(), policy, transport, monitor, time)).toList();
+                config.link(), config.maxConnectionsPerDevice(), config.minIdlePerDevice(), policy, transport, monitor, time,
+                scheduler)).toList();
         PoolRuntime pool = new PoolRuntime(name, config, devices);
-        pools.add(pool);
+        devices.forEach(DeviceHealth::start);
         log.info("FieldLink pool {} opened: {} device(s) {}, keepalive {}s/{}s x{} (bound {} ms), {}", name,
                 devices.size(), config.devices(), config.link().keepAliveIdleSeconds(),
                 config.link().keepAliveIntervalSeconds(), config.link().keepAliveCount(),
@@ -79,8 +165,8 @@ public final class AdapterRuntime implements AutoCloseable {
         return transport;
     }
 
-    public List<PoolRuntime> pools() {
-        return List.copyOf(pools);
+    public synchronized List<PoolRuntime> pools() {
+        return List.copyOf(pools.values());
     }
 
     public boolean isClosed() {
@@ -93,8 +179,13 @@ public final class AdapterRuntime implements AutoCloseable {
             return;
         }
         closed = true;
-        pools.forEach(PoolRuntime::close);
-        pools.clear();
+        List<PoolRuntime> open;
+        synchronized (this) {
+            open = List.copyOf(pools.values());
+            pools.clear();
+            references.clear();
+        }
+        open.forEach(PoolRuntime::close);
         transport.close();
         monitor.close();
     }

@@ -1,5 +1,6 @@
 package io.fieldlink.spi;
 
+import io.fieldlink.api.ConnectionLostException;
 import io.fieldlink.api.DeviceConnection;
 import io.fieldlink.api.DeviceException;
 import io.fieldlink.transport.DeviceLink;
@@ -7,31 +8,65 @@ import io.fieldlink.transport.DeviceLink;
 import java.time.Duration;
 
 /**
- * The {@link DeviceConnection} an application holds. Valid until the application closes it or the
- * container cleans up its managed connection; afterwards every call fails with a clear message.
+ * The {@link DeviceConnection} an application holds. Its first I/O borrows one of the device's
+ * connections (waiting in line behind earlier callers if all are in use, at most {@code maxWaitMs});
+ * {@link #close()} gives it back. Valid until the application closes it or the container cleans up
+ * its managed connection; afterwards every call fails with a clear message.
  */
 final class DeviceConnectionHandle implements DeviceConnection {
 
     private volatile DeviceManagedConnection mc;
     private volatile boolean closed;
+    private volatile boolean invalidated;
+    /** Set when the pool destroyed the managed connection (not an application error): why. */
+    private volatile String destroyedBecause;
 
     DeviceConnectionHandle(DeviceManagedConnection mc) {
         this.mc = mc;
     }
 
+    /** One exchange on the borrowed link. */
+    private interface Exchange<T> {
+        T on(DeviceLink link) throws DeviceException;
+    }
+
+    private <T> T exchange(Exchange<T> body) throws DeviceException {
+        DeviceManagedConnection current = usable();
+        DeviceLink link = current.enter();
+        T result;
+        try {
+            result = body.on(link);
+        } catch (DeviceException | RuntimeException | Error e) {
+            current.exit();
+            throw e;
+        }
+        if (current.exit()) {
+            // the container took the connection back while we used it: the answer may be fine, but
+            // the application's use of the connection is broken, and must hear so
+            throw new IllegalStateException("the container cleaned up the connection to " + current.deviceId()
+                    + " while it was in use; do not use a DeviceConnection after its transaction or request ended");
+        }
+        return result;
+    }
+
     @Override
     public byte[] request(byte[] frame, Duration timeout) throws DeviceException {
-        return link().request(frame, timeoutMs(timeout));
+        long ms = timeoutMs(timeout);
+        return exchange(link -> link.request(frame, ms));
     }
 
     @Override
     public void send(byte[] frame) throws DeviceException {
-        link().send(frame);
+        exchange(link -> {
+            link.send(frame);
+            return null;
+        });
     }
 
     @Override
     public byte[] receive(Duration timeout) throws DeviceException {
-        return link().receive(timeoutMs(timeout));
+        long ms = timeoutMs(timeout);
+        return exchange(link -> link.receive(ms));
     }
 
     @Override
@@ -41,20 +76,28 @@ final class DeviceConnectionHandle implements DeviceConnection {
 
     @Override
     public void close() {
-        if (closed) {
+        if (closed || invalidated) {
             return;
         }
         closed = true;
         mc.handleClosed(this);
     }
 
-    private DeviceLink link() throws DeviceException {
+    private DeviceManagedConnection usable() throws DeviceException {
         DeviceManagedConnection current = mc;
+        String gone = destroyedBecause;
+        if (invalidated && gone != null) {
+            throw new ConnectionLostException(current.deviceId(), current.health().device().address(), gone, null);
+        }
+        if (invalidated) {
+            throw new IllegalStateException("the container cleaned up this connection to " + current.deviceId()
+                    + "; get a new one from the factory");
+        }
         if (closed) {
             throw new DeviceException(current.deviceId(), current.health().device().address(),
                     "this connection handle is closed; get a new one from the factory");
         }
-        return current.link();
+        return current;
     }
 
     private long timeoutMs(Duration timeout) {
@@ -72,15 +115,19 @@ final class DeviceConnectionHandle implements DeviceConnection {
         DeviceManagedConnection from = mc;
         mc = to;
         closed = false;
+        invalidated = false;
+        destroyedBecause = null;
         return from == to ? null : from;
     }
 
-    void invalidate() {
-        closed = true;
+    /** The container cleaned up ({@code destroyedBecause == null}: further use is a bug) or destroyed the connection. */
+    void invalidate(String destroyedBecause) {
+        this.destroyedBecause = destroyedBecause;
+        invalidated = true;
     }
 
     @Override
     public String toString() {
-        return "DeviceConnection[" + mc.deviceId() + (closed ? ", closed]" : "]");
+        return "DeviceConnection[" + mc.deviceId() + (closed ? ", closed]" : invalidated ? ", cleaned up]" : "]");
     }
 }

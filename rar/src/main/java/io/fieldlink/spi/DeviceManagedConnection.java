@@ -1,5 +1,6 @@
 package io.fieldlink.spi;
 
+import io.fieldlink.api.DeviceException;
 import io.fieldlink.health.DeviceHealth;
 import io.fieldlink.health.HealthMonitor;
 import io.fieldlink.transport.DeviceLink;
@@ -22,16 +23,22 @@ import java.io.PrintWriter;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Consumer;
 
 /**
- * One pooled physical connection, as the container's pool sees it: one {@link DeviceLink}.
+ * The container's logical connection to one device. It owns no socket: the device's links belong
+ * to its {@link DeviceHealth}, and this connection borrows one on the application's first I/O and
+ * gives it back when the application closes its handle (or the container cleans up). An idle
+ * managed connection in the container's pool therefore holds none of the device's few slots.
  *
- * <p>When the link fails (keepalive, user timeout, heartbeat, reset, request timeout, or its device
- * going DOWN) this connection fires {@code CONNECTION_ERROR_OCCURRED} exactly once, from the
- * adapter's health thread, whether or not an application holds a handle: the pool then destroys it
- * instead of handing a dead connection to the next caller. It never fires from
+ * <p>When the borrowed link fails (keepalive, user timeout, heartbeat, reset, request timeout, or
+ * its device going DOWN) this connection fires {@code CONNECTION_ERROR_OCCURRED} once, from the
+ * adapter's health thread: the pool then destroys it. It never fires from
  * {@code matchManagedConnections}, which only skips unusable connections.
+ *
+ * <p>One thread at a time: a second thread using it while an exchange runs gets an
+ * {@link IllegalStateException}, as does a handle used after the container cleaned it up.
  */
 final class DeviceManagedConnection implements ManagedConnection {
 
@@ -39,25 +46,26 @@ final class DeviceManagedConnection implements ManagedConnection {
 
     private final DeviceManagedConnectionFactory mcf;
     private final DeviceHealth health;
-    private final DeviceLink link;
+    private final long maxWaitMs;
     private final HealthMonitor monitor;
     private final List<ConnectionEventListener> listeners = new CopyOnWriteArrayList<>();
     private final List<DeviceConnectionHandle> handles = new ArrayList<>();
-    private final AtomicBoolean errorFired = new AtomicBoolean();
+    private final AtomicReference<Thread> user = new AtomicReference<>();
+    private DeviceLink link;
+    private Consumer<LinkFailure> watch;
+    private LinkFailure broken;
+    private boolean errorFired;
+    private boolean releaseAfterExchange;
+    private boolean cleanedDuringExchange;
     private volatile boolean destroyed;
     private PrintWriter logWriter;
 
-    DeviceManagedConnection(DeviceManagedConnectionFactory mcf, DeviceHealth health, DeviceLink link,
+    DeviceManagedConnection(DeviceManagedConnectionFactory mcf, DeviceHealth health, long maxWaitMs,
                             HealthMonitor monitor) {
         this.mcf = mcf;
         this.health = health;
-        this.link = link;
+        this.maxWaitMs = maxWaitMs;
         this.monitor = monitor;
-        link.onFailure(f -> {
-            if (f.isError() && !destroyed) {
-                monitor.execute(() -> fireError(f));
-            }
-        });
     }
 
     String deviceId() {
@@ -72,14 +80,102 @@ final class DeviceManagedConnection implements ManagedConnection {
         return health;
     }
 
-    DeviceLink link() {
-        return link;
+    /** Usable: not destroyed, and no borrowed link broke under it. */
+    synchronized boolean isUsable() {
+        return !destroyed && broken == null && (link == null || link.isUsable());
     }
 
-    /** Usable: link open and device UP. The validating factory reports connections that are not. */
-    boolean isUsable() {
-        return !destroyed && link.isUsable() && health.isUp();
+    // ---- exchanges (called by the handle)
+
+    /** Starts an exchange: the borrowed link, borrowed now (fair wait, bounded by maxWaitMs) if need be. */
+    DeviceLink enter() throws DeviceException {
+        Thread me = Thread.currentThread();
+        Thread other = user.get();
+        if (other == me) {
+            throw new IllegalStateException("connection to " + deviceId() + " used re-entrantly by " + me.getName());
+        }
+        if (!user.compareAndSet(null, me)) {
+            throw new IllegalStateException("connection to " + deviceId() + " is in use by thread "
+                    + (other == null ? "?" : other.getName()) + "; a DeviceConnection is for one thread at a time");
+        }
+        try {
+            synchronized (this) {
+                if (destroyed) {
+                    throw new IllegalStateException("connection to " + deviceId() + " was destroyed by the container");
+                }
+                if (link != null) {
+                    return link;
+                }
+            }
+            DeviceLink borrowed = health.lease(maxWaitMs);
+            synchronized (this) {
+                if (destroyed) {
+                    health.giveBack(borrowed);
+                    throw new IllegalStateException("connection to " + deviceId() + " was destroyed by the container");
+                }
+                link = borrowed;
+                Consumer<LinkFailure> w = f -> linkFailed(borrowed, f);
+                watch = w;
+                borrowed.onFailure(w);
+                return borrowed;
+            }
+        } catch (DeviceException | RuntimeException e) {
+            user.set(null);
+            throw e;
+        }
     }
+
+    /**
+     * Ends an exchange; gives the link back if the container asked for that meanwhile. Returns
+     * {@code true} if the container cleaned this connection up while the exchange ran.
+     */
+    boolean exit() {
+        boolean release;
+        boolean cleaned;
+        synchronized (this) {
+            release = releaseAfterExchange;
+            cleaned = cleanedDuringExchange;
+            releaseAfterExchange = false;
+            cleanedDuringExchange = false;
+            user.set(null);
+        }
+        if (release) {
+            releaseLink();
+        }
+        return cleaned;
+    }
+
+    private void linkFailed(DeviceLink failed, LinkFailure f) {
+        synchronized (this) {
+            if (failed != link || destroyed || !f.isError()) {
+                return;
+            }
+            broken = f;
+        }
+        monitor.execute(() -> fireError(f));
+    }
+
+    /** Gives the borrowed link back to the device, unless an exchange still runs on it (then it goes after). */
+    private void releaseLink() {
+        DeviceLink giving;
+        synchronized (this) {
+            if (user.get() != null) {
+                releaseAfterExchange = true;
+                return;
+            }
+            giving = link;
+            link = null;
+            if (giving != null && watch != null) {
+                giving.removeFailureListener(watch);
+            }
+            watch = null;
+        }
+        if (giving != null) {
+            health.giveBack(giving);
+        }
+    }
+
+    // ---- handles
 
     @Override
     public Object getConnection(Subject subject, ConnectionRequestInfo cri) throws ResourceException {
@@ -92,14 +188,13 @@ final class DeviceManagedConnection implements ManagedConnection {
                     + "(Payara/GlassFish: --matchconnections=true)");
         }
         if (!isUsable()) {
-            throw new ResourceAllocationException("connection to device " + deviceId() + " is no longer usable: "
-                    + (link.failure() == null ? "device down" : link.failure().reason()));
+            throw new ResourceAllocationException("connection to device " + deviceId() + " is no longer usable"
+                    + (broken == null ? "" : ": " + broken.reason()));
         }
         DeviceConnectionHandle handle = new DeviceConnectionHandle(this);
-        synchronized (handles) {
+        synchronized (this) {
             handles.add(handle);
         }
-        link.lease(true);
         return handle;
     }
 
@@ -112,13 +207,12 @@ final class DeviceManagedConnection implements ManagedConnection {
         if (previous != null) {
             previous.forget(handle);
         }
-        synchronized (handles) {
+        synchronized (this) {
             handles.add(handle);
         }
-        link.lease(true);
     }
 
-    /** A handle was closed by the application: tell the pool it can take the connection back. */
+    /** A handle was closed by the application: the link goes back to the device, then the pool hears of it. */
     void handleClosed(DeviceConnectionHandle handle) {
         forget(handle);
         if (destroyed) {
@@ -132,25 +226,30 @@ final class DeviceManagedConnection implements ManagedConnection {
     }
 
     private void forget(DeviceConnectionHandle handle) {
-        synchronized (handles) {
+        boolean last;
+        synchronized (this) {
             handles.remove(handle);
-            if (handles.isEmpty()) {
-                link.lease(false);
-            }
+            last = handles.isEmpty();
+        }
+        if (last) {
+            releaseLink();
         }
     }
 
     private void fireError(LinkFailure f) {
-        // no listener yet (the container has not registered): addConnectionEventListener replays it
-        if (destroyed || listeners.isEmpty() || !errorFired.compareAndSet(false, true)) {
-            return;
+        synchronized (this) {
+            // no listener yet (the container has not registered): addConnectionEventListener replays it
+            if (destroyed || listeners.isEmpty() || errorFired) {
+                return;
+            }
+            errorFired = true;
         }
         log.debug("Connection to {} failed ({}); telling the pool", deviceId(), f.reason());
         ConnectionEvent event = new ConnectionEvent(this, ConnectionEvent.CONNECTION_ERROR_OCCURRED,
                 new ResourceException("device " + deviceId() + " (" + health.device().address() + "): " + f.reason(),
                         f.cause()));
         DeviceConnectionHandle handle;
-        synchronized (handles) {
+        synchronized (this) {
             handle = handles.isEmpty() ? null : handles.get(0);
         }
         event.setConnectionHandle(handle);
@@ -166,28 +265,38 @@ final class DeviceManagedConnection implements ManagedConnection {
     @Override
     public void cleanup() {
         List<DeviceConnectionHandle> open;
-        synchronized (handles) {
+        String why;
+        synchronized (this) {
+            why = destroyed ? (broken != null ? "connection lost: " + broken.reason()
+                    : "the pool closed this connection") : null;
             open = new ArrayList<>(handles);
             handles.clear();
+            if (user.get() != null && !errorFired) {
+                // after an error event the container destroys us while the caller is still inside
+                // the failed exchange: that is the protocol, not a misuse
+                cleanedDuringExchange = true;
+            }
         }
-        open.forEach(DeviceConnectionHandle::invalidate);
-        link.discardUnread();
-        link.lease(false);
+        open.forEach(h -> h.invalidate(why));
+        releaseLink();
     }
 
+    /** Closes this logical connection; handles still out fail with the reason (the link it broke on, if any). */
     @Override
     public void destroy() {
         destroyed = true;
         cleanup();
-        health.release(link);
     }
 
     @Override
     public void addConnectionEventListener(ConnectionEventListener listener) {
         listeners.add(listener);
-        LinkFailure f = link.failure();
-        if (f != null && f.isError() && !destroyed) {
-            // the link died before the pool listened: tell it now, or it keeps a dead connection
+        LinkFailure f;
+        synchronized (this) {
+            f = broken;
+        }
+        if (f != null && !destroyed) {
+            // the link died before the pool listened: tell it now, or it keeps a broken connection
             monitor.execute(() -> fireError(f));
         }
     }
@@ -224,6 +333,6 @@ final class DeviceManagedConnection implements ManagedConnection {
 
     @Override
     public String toString() {
-        return "DeviceManagedConnection[" + link + "]";
+        return "DeviceManagedConnection[" + health.device() + "]";
     }
 }

@@ -6,7 +6,6 @@ import io.fieldlink.config.InvalidConfigException;
 import io.fieldlink.config.PoolConfig;
 import io.fieldlink.config.PoolProperties;
 import io.fieldlink.health.DeviceHealth;
-import io.fieldlink.transport.DeviceLink;
 import io.fieldlink.transport.TransportKind;
 import jakarta.resource.ResourceException;
 import jakarta.resource.spi.ConnectionManager;
@@ -21,7 +20,9 @@ import jakarta.resource.spi.ValidatingManagedConnectionFactory;
 
 import javax.security.auth.Subject;
 import java.io.PrintWriter;
+import java.util.Arrays;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Objects;
 import java.util.Set;
 
@@ -58,6 +59,10 @@ public class DeviceManagedConnectionFactory implements ManagedConnectionFactory,
     private Integer port = 0;
     private String devices = "";
     private Integer maxConnectionsPerDevice = PoolConfig.DEFAULT_MAX_CONNECTIONS_PER_DEVICE;
+    private Integer minIdlePerDevice = PoolConfig.DEFAULT_MIN_IDLE_PER_DEVICE;
+    private Integer maxWaitMs = PoolConfig.DEFAULT_MAX_WAIT_MS;
+    private Integer correlationIdOffset = PoolConfig.DEFAULT_CORRELATION_ID_OFFSET;
+    private Integer correlationIdLength = PoolConfig.DEFAULT_CORRELATION_ID_LENGTH;
     private Integer connectTimeoutMs = PoolConfig.DEFAULT_CONNECT_TIMEOUT_MS;
     private Integer requestTimeoutMs = PoolConfig.DEFAULT_REQUEST_TIMEOUT_MS;
     private Integer keepAliveIdleSeconds = PoolConfig.DEFAULT_KEEP_ALIVE_IDLE_SECONDS;
@@ -90,7 +95,12 @@ public class DeviceManagedConnectionFactory implements ManagedConnectionFactory,
 
     @Override
     public Object createConnectionFactory(ConnectionManager cm) throws ResourceException {
-        pool();
+        config();
+        // opened now, so every device is watched from the moment the server makes the factory; but
+        // some servers (IronJacamar) make factories before they start the adapter: then on first use
+        if (resourceAdapter == null || resourceAdapter.isStarted()) {
+            pool();
+        }
         return new DeviceConnectionFactoryImpl(this, cm, null);
     }
 
@@ -107,14 +117,17 @@ public class DeviceManagedConnectionFactory implements ManagedConnectionFactory,
 
     // ---- managed connections
 
+    /**
+     * A logical connection to one device: it holds no socket. The device's sockets belong to the
+     * pool's {@link DeviceHealth}; a handle borrows one for as long as the application uses it, so
+     * the container may keep as many idle managed connections as it likes.
+     */
     @Override
     public ManagedConnection createManagedConnection(Subject subject, ConnectionRequestInfo cri) throws ResourceException {
         PoolRuntime p = pool();
         try {
             DeviceHealth device = p.device(deviceOf(cri));
-            var monitor = runtime().monitor(); // before acquire(): nothing may fail between it and the wrapper
-            DeviceLink link = device.acquire();
-            return new DeviceManagedConnection(this, device, link, monitor);
+            return new DeviceManagedConnection(this, device, p.config().maxWaitMs(), runtime().monitor());
         } catch (DeviceException e) {
             ResourceAllocationException re = new ResourceAllocationException(e.getMessage());
             re.initCause(e);
@@ -155,25 +168,38 @@ public class DeviceManagedConnectionFactory implements ManagedConnectionFactory,
         return pool().defaultDevice().id();
     }
 
-    /** The running pool; validates the configuration and opens the devices on first use. */
-    synchronized PoolRuntime pool() throws ResourceException {
-        if (pool != null) {
-            return pool;
-        }
-        PoolConfig config;
+    /** The validated configuration; a bad property fails here, naming the property, the value and the range. */
+    PoolConfig config() throws InvalidPropertyException {
         try {
-            config = PoolConfig.from(this);
+            return PoolConfig.from(this);
         } catch (InvalidConfigException e) {
             InvalidPropertyException ipe = new InvalidPropertyException("FieldLink pool " + describePool() + ": "
                     + e.getMessage());
             ipe.initCause(e);
             throw ipe;
         }
+    }
+
+    /**
+     * The running pool; validates the configuration and opens the devices on first use. Factories
+     * with equal configuration share one pool; when this factory is garbage collected its share is
+     * given back, and the last share closes the pool's sockets and stops its reconnects.
+     */
+    synchronized PoolRuntime pool() throws ResourceException {
+        if (pool != null && !pool.isClosed()) {
+            return pool;
+        }
+        PoolConfig config = config();
         String name = poolName == null || poolName.isBlank()
                 ? (devices == null || devices.isBlank() ? config.defaultDevice().id() : "devices:" + config.devices()
                         .stream().map(d -> d.id()).toList())
                 : poolName.trim();
-        pool = runtime().openPool(name, config);
+        AdapterRuntime r = runtime();
+        List<Object> key = List.of(Arrays.asList(identity()));
+        pool = r.acquirePool(key, name, config);
+        if (resourceAdapter != null) {
+            r.releaseWhenCollected(this, key);
+        }
         return pool;
     }
 
@@ -241,6 +267,14 @@ public class DeviceManagedConnectionFactory implements ManagedConnectionFactory,
     public void setDevices(String v) { devices = v; }
     @Override public Integer getMaxConnectionsPerDevice() { return maxConnectionsPerDevice; }
     public void setMaxConnectionsPerDevice(Integer v) { maxConnectionsPerDevice = v; }
+    @Override public Integer getMinIdlePerDevice() { return minIdlePerDevice; }
+    public void setMinIdlePerDevice(Integer v) { minIdlePerDevice = v; }
+    @Override public Integer getMaxWaitMs() { return maxWaitMs; }
+    public void setMaxWaitMs(Integer v) { maxWaitMs = v; }
+    @Override public Integer getCorrelationIdOffset() { return correlationIdOffset; }
+    public void setCorrelationIdOffset(Integer v) { correlationIdOffset = v; }
+    @Override public Integer getCorrelationIdLength() { return correlationIdLength; }
+    public void setCorrelationIdLength(Integer v) { correlationIdLength = v; }
     @Override public Integer getConnectTimeoutMs() { return connectTimeoutMs; }
     public void setConnectTimeoutMs(Integer v) { connectTimeoutMs = v; }
     @Override public Integer getRequestTimeoutMs() { return requestTimeoutMs; }
@@ -288,7 +322,8 @@ public class DeviceManagedConnectionFactory implements ManagedConnectionFactory,
 
     // JCA: a factory equals another with the same configuration.
     private Object[] identity() {
-        return new Object[] {poolName, deviceId, host, port, devices, maxConnectionsPerDevice, connectTimeoutMs,
+        return new Object[] {poolName, deviceId, host, port, devices, maxConnectionsPerDevice, minIdlePerDevice,
+            maxWaitMs, correlationIdOffset, correlationIdLength, connectTimeoutMs,
             requestTimeoutMs, keepAliveIdleSeconds, keepAliveIntervalSeconds, keepAliveCount, userTimeoutMs, framing,
             delimiter, lengthFieldOffset, lengthFieldLength, lengthAdjustment, lengthFieldByteOrder, fixedFrameLength,
             maxFrameLength, heartbeatIntervalMs, heartbeatRequest, heartbeatTimeoutMs, reconnectInitialDelayMs,

@@ -207,6 +207,11 @@ public class FieldLinkResourceAdapter implements ResourceAdapter, Serializable {
         }
     }
 
+    /** Whether {@link #start} ran and {@link #stop} did not. */
+    boolean isStarted() {
+        return runtime != null;
+    }
+
     /** The running runtime; pools call this when they open. */
     AdapterRuntime runtime() throws ResourceException {
         AdapterRuntime r = runtime;

@@ -16,6 +16,7 @@ public final class PoolRuntime {
     private final String name;
     private final PoolConfig config;
     private final Map<String, DeviceHealth> devices = new LinkedHashMap<>();
+    private volatile boolean closed;
 
     PoolRuntime(String name, PoolConfig config, List<DeviceHealth> devices) {
         this.name = name;
@@ -56,7 +57,12 @@ public final class PoolRuntime {
         return List.copyOf(devices.values());
     }
 
+    public boolean isClosed() {
+        return closed;
+    }
+
     void close() {
+        closed = true;
         devices.values().forEach(DeviceHealth::close);
     }
 }

@@ -15,33 +15,22 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.Semaphore;
-import java.util.concurrent.TimeUnit;
 
 /**
- * The adapter's own small pool, used when no application server manages connections (plain Java SE,
- * tests, benchmarks). Per device: at most {@code maxConnectionsPerDevice} connections in use, the
- * idle ones kept most-recently-used first; a connection whose link fails leaves the pool through the
- * same {@code CONNECTION_ERROR_OCCURRED} event a container would get.
+ * The connection manager used when no application server manages connections (plain Java SE,
+ * tests, benchmarks). It plays the container's part and nothing more: it keeps idle managed
+ * connections (logical, socket-free) for reuse and drops the ones that report an error. Waiting for
+ * a busy device happens where it happens in a server too, in the device's own fair line
+ * ({@code maxWaitMs}), so both modes follow one rule.
  */
 final class StandaloneConnectionManager implements ConnectionManager, ConnectionEventListener {
 
     private static final long serialVersionUID = 1L;
 
     private final transient DeviceManagedConnectionFactory mcf;
-    private final transient Map<String, Slot> slots = new ConcurrentHashMap<>();
+    private final transient Map<String, Deque<DeviceManagedConnection>> idle = new ConcurrentHashMap<>();
+    private final transient Set<DeviceManagedConnection> inUse = ConcurrentHashMap.newKeySet();
     private volatile boolean closed;
-
-    /** One device's share of the pool. */
-    private static final class Slot {
-        final Semaphore inUse;
-        final Deque<DeviceManagedConnection> idle = new ArrayDeque<>();
-        final Set<DeviceManagedConnection> leased = ConcurrentHashMap.newKeySet();
-
-        Slot(int max) {
-            inUse = new Semaphore(max, true);
-        }
-    }
 
     StandaloneConnectionManager(DeviceManagedConnectionFactory mcf) {
         this.mcf = mcf;
@@ -52,87 +41,57 @@ final class StandaloneConnectionManager implements ConnectionManager, Connection
         if (closed) {
             throw new ResourceAllocationException("the standalone FieldLink factory is closed");
         }
-        PoolRuntime pool = mcf.pool();
         String deviceId = ((DeviceRequestInfo) cri).deviceId();
-        int max = pool.config().maxConnectionsPerDevice();
-        Slot slot = slots.computeIfAbsent(deviceId, id -> new Slot(max));
-        int waitMs = pool.config().link().connectTimeoutMs();
-        try {
-            if (!slot.inUse.tryAcquire(waitMs, TimeUnit.MILLISECONDS)) {
-                throw new ResourceAllocationException("all " + max + " connection(s) to device " + deviceId
-                        + " stayed in use for " + waitMs + " ms (maxConnectionsPerDevice=" + max + ")");
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new ResourceAllocationException("interrupted while waiting for a connection to " + deviceId);
+        Deque<DeviceManagedConnection> free = idle.computeIfAbsent(deviceId, id -> new ArrayDeque<>());
+        DeviceManagedConnection mc;
+        synchronized (free) {
+            mc = free.pollFirst();
         }
-        try {
-            DeviceManagedConnection mc;
-            while ((mc = pollIdle(slot)) != null) {
-                if (mc.isUsable()) {
-                    return lease(slot, mc, cri);
-                }
-                destroyQuietly(mc);
+        if (mc == null || !mc.isUsable()) {
+            if (mc != null) {
+                mc.destroy();
             }
             mc = (DeviceManagedConnection) mcf.createManagedConnection(null, cri);
             mc.addConnectionEventListener(this);
-            return lease(slot, mc, cri);
-        } catch (ResourceException | RuntimeException e) {
-            slot.inUse.release();
-            throw e;
         }
-    }
-
-    private Object lease(Slot slot, DeviceManagedConnection mc, ConnectionRequestInfo cri) throws ResourceException {
-        slot.leased.add(mc);
+        inUse.add(mc);
         try {
             return mc.getConnection(null, cri);
         } catch (ResourceException e) {
-            slot.leased.remove(mc);
-            destroyQuietly(mc);
+            inUse.remove(mc);
+            mc.destroy();
             throw e;
-        }
-    }
-
-    private static DeviceManagedConnection pollIdle(Slot slot) {
-        synchronized (slot.idle) {
-            return slot.idle.pollFirst();
         }
     }
 
     @Override
     public void connectionClosed(ConnectionEvent event) {
         DeviceManagedConnection mc = (DeviceManagedConnection) event.getSource();
-        Slot slot = slots.get(mc.deviceId());
-        if (slot == null || !slot.leased.remove(mc)) {
+        if (!inUse.remove(mc)) {
             return;
         }
         mc.cleanup();
-        if (!closed && mc.isUsable()) {
-            synchronized (slot.idle) {
-                slot.idle.addFirst(mc);
-            }
-        } else {
-            destroyQuietly(mc);
+        if (closed || !mc.isUsable()) {
+            mc.destroy();
+            return;
         }
-        slot.inUse.release();
+        Deque<DeviceManagedConnection> free = idle.computeIfAbsent(mc.deviceId(), id -> new ArrayDeque<>());
+        synchronized (free) {
+            free.addFirst(mc);
+        }
     }
 
     @Override
     public void connectionErrorOccurred(ConnectionEvent event) {
         DeviceManagedConnection mc = (DeviceManagedConnection) event.getSource();
-        Slot slot = slots.get(mc.deviceId());
-        if (slot == null) {
-            return;
+        inUse.remove(mc);
+        Deque<DeviceManagedConnection> free = idle.get(mc.deviceId());
+        if (free != null) {
+            synchronized (free) {
+                free.remove(mc);
+            }
         }
-        boolean wasLeased = slot.leased.remove(mc);
-        synchronized (slot.idle) {
-            slot.idle.remove(mc);
-        }
-        destroyQuietly(mc);
-        if (wasLeased) {
-            slot.inUse.release();
-        }
+        mc.destroy();
     }
 
     @Override
@@ -147,22 +106,17 @@ final class StandaloneConnectionManager implements ConnectionManager, Connection
     public void localTransactionRolledback(ConnectionEvent event) {
     }
 
-    private static void destroyQuietly(DeviceManagedConnection mc) {
-        mc.destroy();
-    }
-
-    /** Destroys every pooled connection; handles still out fail on their next call. */
+    /** Destroys every managed connection; handles still out fail on their next call. */
     void close() {
         closed = true;
-        List<DeviceManagedConnection> all = new ArrayList<>();
-        for (Slot slot : slots.values()) {
-            synchronized (slot.idle) {
-                all.addAll(slot.idle);
-                slot.idle.clear();
+        List<DeviceManagedConnection> all = new ArrayList<>(inUse);
+        inUse.clear();
+        for (Deque<DeviceManagedConnection> free : idle.values()) {
+            synchronized (free) {
+                all.addAll(free);
+                free.clear();
             }
-            all.addAll(slot.leased);
-            slot.leased.clear();
         }
-        all.forEach(StandaloneConnectionManager::destroyQuietly);
+        all.forEach(DeviceManagedConnection::destroy);
     }
 }

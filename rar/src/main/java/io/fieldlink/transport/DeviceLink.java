@@ -3,38 +3,60 @@ package io.fieldlink.transport;
 import io.fieldlink.api.ConnectionLostException;
 import io.fieldlink.api.DeviceException;
 import io.fieldlink.api.DeviceTimeoutException;
+import io.fieldlink.config.Correlation;
 import io.fieldlink.config.DeviceAddress;
 import io.fieldlink.config.Framing;
 import io.fieldlink.config.LinkSettings;
-import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
+import java.util.function.IntSupplier;
 
 /**
  * One open TCP connection to one device: a Netty channel with the pool's framing, plus the blocking
  * request / send / receive that application threads call.
  *
- * <p>Threads: the channel's event loop fills the inbox and detects failures; one application thread
- * at a time calls {@link #request}, {@link #send} or {@link #receive}. A link fails once: the first
- * {@link LinkFailure} wins, the channel closes, waiting callers get a {@link ConnectionLostException}
- * and every failure listener runs exactly once on the event loop.
+ * <p><b>Whose answer is a frame.</b> Which frame answers a request is decided on the channel's event
+ * loop, where reads and the request's write are ordered: without correlation, the answer is the first
+ * frame decoded after the request was written; a frame decoded before it (a stray or unsolicited
+ * frame, even one that came in the same TCP segment as the previous answer) is never its answer.
+ * With {@link Correlation} the link stamps its own id on each request and the answer is the frame
+ * carrying that id; frames matching no open request are counted and kept for {@link #receive}.
+ * Frames that answer no request go to {@link #receive}, which sees only frames that arrived since
+ * the current borrower got the connection and since its last request.
+ *
+ * <p><b>Reuse.</b> A link on which an answer may still arrive (a {@link #send} not followed by a
+ * {@link #receive} that got a frame, a timed-out exchange) or whose decoder holds part of a frame is
+ * not {@link #reusable()}: the pool closes it instead of handing it to another borrower.
+ *
+ * <p>Threads: the channel's event loop decodes frames and detects failures; one application thread
+ * at a time (the borrower) calls {@link #request}, {@link #send} or {@link #receive}. A link fails
+ * once: the first {@link LinkFailure} wins, the channel closes, waiting callers get a
+ * {@link ConnectionLostException} and every failure listener runs exactly once on the event loop.
  *
  * <pre>{@code
  * transport.connect(device, settings).thenAccept(link -> {
  *     link.onFailure(f -> health.linkFailed(link, f));   // runs once, on the event loop
  * });
+ * link.lease();                                            // a new borrower: receive() starts afresh
  * byte[] reply = link.request(frame, 2_000);               // application thread
+ * boolean keep = link.reusable();                          // false: an answer may still arrive
  * link.close(LinkFailure.local("pool shrink"));
  * }</pre>
  */
@@ -45,20 +67,39 @@ public final class DeviceLink {
     /** Unread frames kept per connection; older ones are dropped (see {@link FrameInbox}). */
     static final int INBOX_CAPACITY = 64;
     private static final byte[] NO_BYTES = new byte[0];
+    private static final long WARN_INTERVAL_MS = 10_000;
 
     private final long id = IDS.incrementAndGet();
     private final DeviceAddress device;
     private final Channel channel;
     private final LinkSettings settings;
+    private final Correlation correlation;
+    private final byte[] delimiter;
     private final FrameInbox inbox = new FrameInbox(INBOX_CAPACITY);
     private final AtomicReference<LinkFailure> failure = new AtomicReference<>();
     private final List<Consumer<LinkFailure>> failureListeners = new CopyOnWriteArrayList<>();
+    private final LogLimiter strayWarnings = new LogLimiter(WARN_INTERVAL_MS);
+    private final long openedNanos = System.nanoTime();
+
+    private volatile long lease;
     private volatile boolean leased;
+    private volatile boolean answerMayArrive;
+    private volatile boolean partialFrame;
+    private volatile long framesUnanswered;
+    private volatile long answers;
+
+    // event loop only
+    private IntSupplier undecoded = () -> 0;
+    private Exchange awaiting;
+    private final Map<Long, Exchange> inFlight = new HashMap<>();
+    private long nextId;
 
     DeviceLink(DeviceAddress device, Channel channel, LinkSettings settings) {
         this.device = device;
         this.channel = channel;
         this.settings = settings;
+        this.correlation = settings.correlation();
+        this.delimiter = settings.framing().appendsDelimiter() ? settings.framing().delimiter() : NO_BYTES;
     }
 
     public DeviceAddress device() {
@@ -70,14 +111,50 @@ public final class DeviceLink {
         return failure.get() == null && channel.isActive();
     }
 
+    /** Usable, and nothing from an earlier exchange can still arrive: safe to hand to another borrower. */
+    public boolean reusable() {
+        return isUsable() && !answerMayArrive && !partialFrame;
+    }
+
+    /** Why the link is not {@link #reusable()}, for logs. */
+    public String notReusableBecause() {
+        LinkFailure f = failure.get();
+        return f != null ? f.reason() : answerMayArrive ? "an answer to an earlier frame may still arrive"
+                : partialFrame ? "part of a frame is still in the decoder" : !channel.isActive() ? "closed" : "reusable";
+    }
+
     /** Why the link stopped, or {@code null} while it works. */
     public LinkFailure failure() {
         return failure.get();
     }
 
-    /** Marks the link as used by an application (heartbeats only run on links nobody uses). */
-    public void lease(boolean inUse) {
-        this.leased = inUse;
+    /** When the connection opened, on the {@link System#nanoTime()} clock. */
+    public long openedNanos() {
+        return openedNanos;
+    }
+
+    /** Answers received (requests answered and heartbeats): evidence that the device's application works. */
+    public long answers() {
+        return answers;
+    }
+
+    /** Frames that answered no request (stray, unsolicited, unmatched id). */
+    public long framesUnanswered() {
+        return framesUnanswered;
+    }
+
+    /**
+     * A new borrower gets this link: {@link #receive} will only return frames that arrive from now
+     * on, and heartbeats pause until {@link #unlease()}.
+     */
+    public void lease() {
+        lease++;
+        leased = true;
+    }
+
+    /** The borrower gave the link back. */
+    public void unlease() {
+        leased = false;
     }
 
     boolean leased() {
@@ -96,71 +173,141 @@ public final class DeviceLink {
         }
     }
 
-    /** Sends one frame and returns the first frame that arrives after it. */
+    /** Stops {@code listener} from running (a borrower that gave the link back). */
+    public void removeFailureListener(Consumer<LinkFailure> listener) {
+        failureListeners.remove(listener);
+    }
+
+    /**
+     * Sends one frame and returns its answer (see the class comment for which frame that is). A
+     * timeout closes the link: its answer may still come, and must not reach anyone else.
+     */
     public byte[] request(byte[] frame, long timeoutMs) throws DeviceException {
+        checkFrame(frame);
+        if (correlation.enabled() && !correlation.fits(frame)) {
+            throw new DeviceException(device.id(), device.address(), "frame has " + frame.length
+                    + " bytes; the pool's correlation id needs " + (correlation.offset() + correlation.length()));
+        }
+        long start = System.nanoTime();
+        awaitWritable(timeoutMs);
+        Exchange ex = new Exchange(frame);
+        answerMayArrive = true;
+        try {
+            channel.eventLoop().execute(() -> start(ex));
+        } catch (RejectedExecutionException stopping) {
+            fail(LinkFailure.local("the adapter is stopping"));
+            throw lost(failure.get());
+        }
+        long left = TimeUnit.MILLISECONDS.toNanos(timeoutMs) - (System.nanoTime() - start);
+        try {
+            byte[] answer = ex.answer.get(Math.max(0, left), TimeUnit.NANOSECONDS);
+            answerMayArrive = false;
+            return answer;
+        } catch (TimeoutException e) {
+            LinkFailure timeout = new LinkFailure(LinkFailure.Kind.RESPONSE_TIMEOUT,
+                    "no answer within " + timeoutMs + " ms", null);
+            fail(timeout);
+            throw new DeviceTimeoutException(device.id(), device.address(), timeout.reason());
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof FrameInbox.LinkFailedException lf) {
+                throw lost(lf.failure);
+            }
+            throw new DeviceException(device.id(), device.address(), String.valueOf(e.getCause().getMessage()),
+                    e.getCause());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            // the exchange is half done: the pool must drop this connection, the device is not at fault
+            fail(new LinkFailure(LinkFailure.Kind.ABANDONED, "interrupted while waiting for the device", e));
+            throw new DeviceException(device.id(), device.address(), "interrupted while waiting for the device", e);
+        }
+    }
+
+    /** Event loop: writes the request once every frame decoded so far is behind it. */
+    private void start(Exchange ex) {
+        LinkFailure f = failure.get();
+        if (f != null) {
+            ex.answer.completeExceptionally(new FrameInbox.LinkFailedException(f));
+            return;
+        }
+        // unread frames from before the request: receive() after a request sees only what came after it
         int stale = inbox.clear();
         if (stale > 0 && log.isDebugEnabled()) {
             log.debug("{}: discarded {} unread frame(s) before a request", this, stale);
         }
-        long start = System.nanoTime();
-        send(frame, timeoutMs);
-        long left = TimeUnit.MILLISECONDS.toNanos(timeoutMs) - (System.nanoTime() - start);
-        return receive(Math.max(0, left), timeoutMs, true);
+        byte[] out = Arrays.copyOf(ex.request, ex.request.length + delimiter.length);
+        System.arraycopy(delimiter, 0, out, ex.request.length, delimiter.length);
+        if (correlation.enabled()) {
+            long wire = nextFreeId();
+            correlation.write(out, wire);
+            inFlight.put(wire, ex);
+        } else {
+            if (partialFrame) {
+                // the start of a frame that began before this request: gluing our answer to it would
+                // hand the caller someone else's bytes
+                fail(new LinkFailure(LinkFailure.Kind.PROTOCOL,
+                        "part of an unrequested frame was in the decoder when a request started", null));
+                ex.answer.completeExceptionally(new FrameInbox.LinkFailedException(failure.get()));
+                return;
+            }
+            if (awaiting != null) {
+                ex.answer.completeExceptionally(new IllegalStateException("two requests at once on " + this));
+                return;
+            }
+            awaiting = ex;
+        }
+        write(out, "write failed");
+    }
+
+    private long nextFreeId() {
+        long space = correlation.idSpace();
+        long candidate;
+        do {
+            candidate = nextId;
+            nextId = (nextId + 1) % space;
+        } while (inFlight.containsKey(candidate));
+        return candidate;
     }
 
     /** Sends one frame; waits at most the request timeout for the device to accept data. */
     public void send(byte[] frame) throws DeviceException {
-        send(frame, settings.requestTimeoutMs());
-    }
-
-    private void send(byte[] frame, long timeoutMs) throws DeviceException {
         checkFrame(frame);
-        awaitWritable(timeoutMs);
-        // Copied (the caller may reuse its array) into a heap buffer: allocating from Netty's pooled
-        // allocator here would give every application thread its own arena cache.
-        byte[] delimiter = settings.framing().appendsDelimiter() ? settings.framing().delimiter() : NO_BYTES;
+        awaitWritable(settings.requestTimeoutMs());
+        answerMayArrive = true;
         byte[] out = Arrays.copyOf(frame, frame.length + delimiter.length);
         System.arraycopy(delimiter, 0, out, frame.length, delimiter.length);
-        ByteBuf buf = Unpooled.wrappedBuffer(out);
+        write(out, "write failed");
+    }
+
+    private void write(byte[] out, String context) {
         if (log.isTraceEnabled()) {
-            log.trace("{}: send {}", this, Payloads.preview(frame, settings.payloadPreviewBytes()));
+            log.trace("{}: send {}", this, Payloads.preview(out, settings.payloadPreviewBytes()));
         }
-        channel.writeAndFlush(buf).addListener(w -> {
+        // a heap buffer: allocating from Netty's pooled allocator here would give every application
+        // thread its own arena cache
+        channel.writeAndFlush(Unpooled.wrappedBuffer(out)).addListener(w -> {
             if (!w.isSuccess()) {
-                fail(Failures.classify(w.cause(), "write failed"));
+                fail(Failures.classify(w.cause(), context));
             }
         });
     }
 
     /**
-     * Waits for the next frame from the device. A timeout here only means nothing came (a device
-     * that sends spontaneously may simply have had nothing to say): the connection stays usable.
+     * Waits for the next frame that answered no request and arrived since the current borrower got
+     * the connection. A timeout here only means nothing came (a device that sends spontaneously may
+     * simply have had nothing to say): the connection stays usable for this borrower.
      */
     public byte[] receive(long timeoutMs) throws DeviceException {
-        return receive(TimeUnit.MILLISECONDS.toNanos(timeoutMs), timeoutMs, false);
-    }
-
-    private byte[] receive(long timeoutNanos, long timeoutMs, boolean answerToRequest) throws DeviceException {
         try {
-            byte[] frame = inbox.take(timeoutNanos);
+            byte[] frame = inbox.take(lease, TimeUnit.MILLISECONDS.toNanos(timeoutMs));
             if (frame == null) {
-                if (!answerToRequest) {
-                    throw new DeviceTimeoutException(device.id(), device.address(),
-                            "no frame within " + timeoutMs + " ms");
-                }
-                LinkFailure timeout = new LinkFailure(LinkFailure.Kind.RESPONSE_TIMEOUT,
-                        "no answer within " + timeoutMs + " ms", null);
-                // A late answer could be mistaken for the next request's: this connection is done.
-                fail(timeout);
-                throw new DeviceTimeoutException(device.id(), device.address(), timeout.reason());
+                throw new DeviceTimeoutException(device.id(), device.address(), "no frame within " + timeoutMs + " ms");
             }
+            answerMayArrive = false;
             return frame;
         } catch (FrameInbox.LinkFailedException e) {
             throw lost(e.failure);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            // the exchange is half done: the pool must drop this connection, the device is not at fault
-            fail(new LinkFailure(LinkFailure.Kind.ABANDONED, "interrupted while waiting for the device", e));
             throw new DeviceException(device.id(), device.address(), "interrupted while waiting for the device", e);
         }
     }
@@ -186,6 +333,7 @@ public final class DeviceLink {
             throw lost(e.failure);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+            fail(new LinkFailure(LinkFailure.Kind.ABANDONED, "interrupted while sending", e));
             throw new DeviceException(device.id(), device.address(), "interrupted while sending", e);
         }
     }
@@ -207,11 +355,6 @@ public final class DeviceLink {
 
     private ConnectionLostException lost(LinkFailure f) {
         return new ConnectionLostException(device.id(), device.address(), "connection lost: " + f.reason(), f.cause());
-    }
-
-    /** Drops frames nobody read, so the next user of a pooled connection never gets the last user's answer. */
-    public void discardUnread() {
-        inbox.clear();
     }
 
     /** Closes the link for a reason; harmless if it already failed. */
@@ -238,14 +381,22 @@ public final class DeviceLink {
         inbox.fail(f);
         channel.close();
         try {
-            channel.eventLoop().execute(this::notifyListeners);
+            channel.eventLoop().execute(this::failed);
         } catch (RejectedExecutionException shuttingDown) {
-            notifyListeners();
+            failed();
         }
     }
 
-    private void notifyListeners() {
+    /** Event loop, once: fails the exchanges still waiting, then runs the failure listeners. */
+    private void failed() {
         LinkFailure f = failure.get();
+        List<Exchange> open = new ArrayList<>(inFlight.values());
+        inFlight.clear();
+        if (awaiting != null) {
+            open.add(awaiting);
+            awaiting = null;
+        }
+        open.forEach(ex -> ex.answer.completeExceptionally(new FrameInbox.LinkFailedException(f)));
         for (Consumer<LinkFailure> l : failureListeners) {
             if (failureListeners.remove(l)) {
                 try {
@@ -257,13 +408,63 @@ public final class DeviceLink {
         }
     }
 
+    /** Event loop: a decoded frame that was not a heartbeat's answer. */
     void frameReceived(byte[] frame) {
-        if (inbox.offer(frame)) {
-            long dropped = inbox.dropped();
-            if (dropped == 1 || dropped % 1000 == 0) {
-                log.warn("{}: {} unread frame(s) dropped; the device sends frames nobody reads", this, dropped);
+        if (correlation.enabled()) {
+            Exchange ex = correlation.fits(frame) ? inFlight.remove(correlation.read(frame)) : null;
+            if (ex != null) {
+                // the caller gets its own id back, not the one FieldLink put on the wire
+                System.arraycopy(ex.request, correlation.offset(), frame, correlation.offset(), correlation.length());
+                answered(ex, frame);
+                return;
+            }
+            unanswered(frame, "matching no open request");
+            return;
+        }
+        Exchange ex = awaiting;
+        if (ex != null) {
+            awaiting = null;
+            answered(ex, frame);
+            return;
+        }
+        unanswered(frame, "while no request was waiting");
+    }
+
+    private void answered(Exchange ex, byte[] frame) {
+        answers++;
+        if (undecoded.getAsInt() > 0) {
+            // more bytes came with the answer: a stray frame or the start of one. Said before the
+            // caller wakes up, so it never hands the connection on with those bytes in the decoder.
+            partialFrame = true;
+        }
+        ex.answer.complete(frame);
+    }
+
+    /** Event loop: a heartbeat got its answer. */
+    void heartbeatAnswered() {
+        answers++;
+    }
+
+    private void unanswered(byte[] frame, String why) {
+        framesUnanswered++;
+        boolean overflow = inbox.offer(lease, frame);
+        if (overflow || !leased) {
+            long held = strayWarnings.permit(System.nanoTime());
+            if (held >= 0) {
+                log.warn("{}: a frame arrived {} and nobody reads it; {} such frame(s) so far on this connection, "
+                        + "{} warning(s) held back", this, why, framesUnanswered, held);
             }
         }
+    }
+
+    /** Event loop: how the decoder tells how many bytes it holds that it has not made into frames yet. */
+    void undecoded(IntSupplier bytes) {
+        this.undecoded = bytes;
+    }
+
+    /** Event loop: whether the decoder holds the start of an unfinished frame after the last read. */
+    void partialFrame(boolean holdsPartial) {
+        this.partialFrame = holdsPartial;
     }
 
     void writabilityChanged() {
@@ -277,5 +478,15 @@ public final class DeviceLink {
     @Override
     public String toString() {
         return "link#" + id + "[" + device + "]";
+    }
+
+    /** One request and the answer its caller waits for. */
+    private static final class Exchange {
+        final byte[] request;
+        final CompletableFuture<byte[]> answer = new CompletableFuture<>();
+
+        Exchange(byte[] request) {
+            this.request = request.clone();
+        }
     }
 }

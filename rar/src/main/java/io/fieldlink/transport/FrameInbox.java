@@ -6,17 +6,19 @@ import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
- * Frames received from a device and not read yet, handed from the event loop to the one
- * application thread that uses the connection.
+ * Frames that arrived while no request was waiting for an answer (unsolicited frames, answers to
+ * {@code send()}), handed from the event loop to the one application thread that borrows the
+ * connection, for {@code receive()}.
  *
- * <p>Bounded: a device that streams frames nobody reads costs at most {@code capacity} frames of at
- * most {@code maxFrameLength} bytes each; beyond that the oldest are dropped and counted, because
- * for request/response use the oldest unread frame is the least useful one.
+ * <p>Each frame carries the lease it arrived in: a borrower only ever reads frames from its own
+ * lease, without a hand-off to the event loop when it borrows. Bounded: a device that streams frames
+ * nobody reads costs at most {@code capacity} frames of at most {@code maxFrameLength} bytes each;
+ * beyond that the oldest are dropped and counted, because the oldest unread frame is the least useful.
  */
 final class FrameInbox {
 
     private final int capacity;
-    private final ArrayDeque<byte[]> frames;
+    private final ArrayDeque<Entry> frames;
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition changed = lock.newCondition();
     private LinkFailure failure;
@@ -27,8 +29,11 @@ final class FrameInbox {
         this.frames = new ArrayDeque<>(Math.min(capacity, 16));
     }
 
-    /** Adds a frame (event loop). Returns {@code true} if an older frame had to be dropped for it. */
-    boolean offer(byte[] frame) {
+    private record Entry(long lease, byte[] frame) {
+    }
+
+    /** Adds a frame that arrived during {@code lease} (event loop). Returns {@code true} if an older frame had to be dropped for it. */
+    boolean offer(long lease, byte[] frame) {
         lock.lock();
         try {
             boolean overflow = frames.size() >= capacity;
@@ -36,7 +41,7 @@ final class FrameInbox {
                 frames.pollFirst();
                 dropped++;
             }
-            frames.addLast(frame);
+            frames.addLast(new Entry(lease, frame));
             changed.signalAll();
             return overflow;
         } finally {
@@ -80,16 +85,23 @@ final class FrameInbox {
     }
 
     /**
-     * The next frame, waiting at most {@code timeoutNanos}.
+     * The next frame of lease {@code lease} or later, waiting at most {@code timeoutNanos}; frames
+     * of earlier leases are discarded on the way.
      *
      * @return the frame, or {@code null} on timeout
      * @throws LinkFailedException if the link failed and no frame is left
      */
-    byte[] take(long timeoutNanos) throws InterruptedException, LinkFailedException {
+    byte[] take(long lease, long timeoutNanos) throws InterruptedException, LinkFailedException {
         lock.lock();
         try {
             long remaining = timeoutNanos;
-            while (frames.isEmpty()) {
+            while (true) {
+                while (!frames.isEmpty() && frames.peekFirst().lease() < lease) {
+                    frames.pollFirst();
+                }
+                if (!frames.isEmpty()) {
+                    return frames.pollFirst().frame();
+                }
                 if (failure != null) {
                     throw new LinkFailedException(failure);
                 }
@@ -98,7 +110,6 @@ final class FrameInbox {
                 }
                 remaining = changed.awaitNanos(remaining);
             }
-            return frames.pollFirst();
         } finally {
             lock.unlock();
         }

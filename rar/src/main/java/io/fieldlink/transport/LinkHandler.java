@@ -44,6 +44,7 @@ final class LinkHandler extends ChannelInboundHandlerAdapter {
                 if (heartbeatDeadline != null) {
                     heartbeatDeadline.cancel(false);
                     heartbeatDeadline = null;
+                    link.heartbeatAnswered();
                 } else {
                     link.frameReceived(frame);
                 }

@@ -18,12 +18,19 @@ import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioChannelOption;
 import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.handler.timeout.IdleStateHandler;
-import io.netty.util.concurrent.DefaultThreadFactory;
 import jdk.net.ExtendedSocketOptions;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import io.netty.util.concurrent.ScheduledFuture;
+
 import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.UnknownHostException;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ThreadPoolExecutor;
 import java.net.SocketOption;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
@@ -58,8 +65,28 @@ public final class LinkTransport implements AutoCloseable {
     private final boolean epoll;
     private final boolean nioKeepAliveTuning;
     private final AtomicBoolean warnedUserTimeout = new AtomicBoolean();
+    /**
+     * Host names are resolved here, never on an event loop: one slow or dead name server would
+     * otherwise stall the reads, heartbeats and timers of every other device on that loop.
+     */
+    private final ThreadPoolExecutor resolver;
+
+    /** Turns a host name into an address; blocking. The seam that lets a test play a slow name server. */
+    @FunctionalInterface
+    public interface Resolver {
+        InetAddress resolve(String host) throws UnknownHostException;
+
+        Resolver SYSTEM = InetAddress::getByName;
+    }
+
+    private final Resolver names;
 
     public LinkTransport(int ioThreads, TransportKind kind, String threadPrefix) {
+        this(ioThreads, kind, threadPrefix, Resolver.SYSTEM);
+    }
+
+    public LinkTransport(int ioThreads, TransportKind kind, String threadPrefix, Resolver names) {
+        this.names = names;
         boolean useEpoll = switch (kind) {
             case EPOLL -> {
                 Epoll.ensureAvailability();
@@ -74,9 +101,11 @@ public final class LinkTransport implements AutoCloseable {
         }
         this.epoll = useEpoll;
         this.channelType = useEpoll ? EpollSocketChannel.class : NioSocketChannel.class;
-        this.group = new MultiThreadIoEventLoopGroup(ioThreads, new DefaultThreadFactory(threadPrefix + "-io", true),
+        this.group = new MultiThreadIoEventLoopGroup(ioThreads, AdapterThreads.factory(threadPrefix + "-io"),
                 useEpoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory());
         this.nioKeepAliveTuning = !useEpoll && nioSupportsKeepAliveTuning();
+        this.resolver = new ThreadPoolExecutor(0, 4, 30, TimeUnit.SECONDS, new LinkedBlockingQueue<>(),
+                AdapterThreads.factory(threadPrefix + "-resolve"));
         if (!useEpoll && !nioKeepAliveTuning) {
             log.warn("This JDK/OS cannot set TCP keepalive idle/interval/count per socket (see JDK-8308593 on "
                     + "Windows); the system default applies (often 2 hours). Set heartbeatIntervalMs to bound detection.");
@@ -148,7 +177,7 @@ public final class LinkTransport implements AutoCloseable {
                     ch.pipeline().addLast("heartbeat-idle", new IdleStateHandler(0, 0,
                             settings.heartbeatIntervalMs(), TimeUnit.MILLISECONDS));
                 }
-                var decoder = Framers.decoder(settings.framing());
+                var decoder = Framers.decoder(settings.framing(), link);
                 if (decoder != null) {
                     ch.pipeline().addLast("framing", decoder);
                 }
@@ -156,12 +185,66 @@ public final class LinkTransport implements AutoCloseable {
                 ch.attr(LINK).set(link);
             }
         });
-        ChannelFuture f = b.connect(device.host(), device.port());
+        if (isLiteral(device.host())) {
+            connectResolved(b, device, new InetSocketAddress(device.host(), device.port()), result);
+            return result;
+        }
+        // re-resolved on every connect: gateways on DHCP change address
+        ScheduledFuture<?> deadline = group.next().schedule(() -> result.completeExceptionally(new LinkConnectException(
+                new LinkFailure(LinkFailure.Kind.TIMED_OUT, "resolving " + device.host() + " took longer than "
+                        + settings.connectTimeoutMs() + " ms", null))), settings.connectTimeoutMs(), TimeUnit.MILLISECONDS);
+        try {
+            resolver.execute(() -> {
+                InetSocketAddress address;
+                try {
+                    address = new InetSocketAddress(names.resolve(device.host()), device.port());
+                } catch (UnknownHostException | SecurityException e) {
+                    deadline.cancel(false);
+                    result.completeExceptionally(new LinkConnectException(new LinkFailure(LinkFailure.Kind.NETWORK,
+                            "cannot resolve " + device.host() + ": " + e.getMessage(), e)));
+                    return;
+                }
+                deadline.cancel(false);
+                if (!result.isDone()) {
+                    connectResolved(b, device, address, result);
+                }
+            });
+        } catch (RejectedExecutionException stopping) {
+            result.completeExceptionally(new LinkConnectException(LinkFailure.local("the adapter is stopping")));
+        }
+        return result;
+    }
+
+    private static boolean isLiteral(String host) {
+        return host.indexOf(':') >= 0 || host.chars().allMatch(c -> c == '.' || Character.isDigit(c));
+    }
+
+    private void connectResolved(Bootstrap b, DeviceAddress device, InetSocketAddress address,
+                                 CompletableFuture<DeviceLink> result) {
+        ChannelFuture f;
+        try {
+            f = b.connect(address);
+        } catch (RuntimeException e) {
+            result.completeExceptionally(new LinkConnectException(Failures.classify(e, "connect to "
+                    + device.address() + " failed")));
+            return;
+        }
+        // a link that opens after the caller gave up must not stay open unowned
+        result.whenComplete((link, error) -> {
+            if (error != null && f.isSuccess()) {
+                DeviceLink late = f.channel().attr(LINK).get();
+                late.close(LinkFailure.local("connect completed after it was given up"));
+            } else if (error != null) {
+                f.channel().close();
+            }
+        });
         f.addListener((ChannelFuture cf) -> {
             if (cf.isSuccess()) {
                 DeviceLink link = cf.channel().attr(LINK).get();
                 if (link.isUsable()) {
-                    result.complete(link);
+                    if (!result.complete(link)) {
+                        link.close(LinkFailure.local("connect completed after it was given up"));
+                    }
                 } else {
                     result.completeExceptionally(new LinkConnectException(link.failure() == null
                             ? new LinkFailure(LinkFailure.Kind.PEER_CLOSED, "closed right after connect", null)
@@ -172,7 +255,6 @@ public final class LinkTransport implements AutoCloseable {
                         Failures.classify(cf.cause(), "connect to " + device.address() + " failed")));
             }
         });
-        return result;
     }
 
     private static final io.netty.util.AttributeKey<DeviceLink> LINK = io.netty.util.AttributeKey.valueOf("fieldlink.link");
@@ -180,6 +262,7 @@ public final class LinkTransport implements AutoCloseable {
     /** Closes every connection and stops the event loops; returns when their threads have ended (bounded). */
     @Override
     public void close() {
+        resolver.shutdownNow();
         group.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(10, TimeUnit.SECONDS);
     }
 

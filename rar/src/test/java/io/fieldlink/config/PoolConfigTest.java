@@ -129,4 +129,42 @@ class PoolConfigTest {
         heartbeat.setHeartbeatRequest("50494e47");
         assertThat(PoolConfig.from(heartbeat).link().heartbeatRequest()).containsExactly('P', 'I', 'N', 'G');
     }
+
+    @Test
+    void ipv6LiteralsInTheDeviceTableNeedBrackets() {
+        for (String bad : List.of("v6=::1", "v6=fe80::1", "v6=[10.0.0.1]:502")) {
+            DeviceManagedConnectionFactory mcf = new DeviceManagedConnectionFactory();
+            mcf.setDevices(bad);
+            assertThatThrownBy(() -> PoolConfig.from(mcf)).as(bad).isInstanceOf(InvalidConfigException.class)
+                    .hasMessageStartingWith("devices='" + bad + "' is invalid; accepted: ");
+        }
+        DeviceManagedConnectionFactory fe80 = new DeviceManagedConnectionFactory();
+        fe80.setDevices("v6=fe80::1");
+        assertThatThrownBy(() -> PoolConfig.from(fe80)).hasMessageContaining("an IPv6 address needs brackets, as in v6=[fe80::1]:502");
+        DeviceManagedConnectionFactory ok = new DeviceManagedConnectionFactory();
+        ok.setDevices("v6=[fe80::1]:502");
+        assertThat(PoolConfig.from(ok).device("v6").host()).isEqualTo("fe80::1");
+    }
+
+    @Test
+    void newPoolPropertiesAreValidatedWithTheirRanges() {
+        DeviceManagedConnectionFactory minIdle = single();
+        minIdle.setMinIdlePerDevice(3);
+        assertThatThrownBy(() -> PoolConfig.from(minIdle)).hasMessage("minIdlePerDevice=3 is invalid; accepted: 0..2");
+
+        DeviceManagedConnectionFactory wait = single();
+        wait.setMaxWaitMs(0);
+        assertThatThrownBy(() -> PoolConfig.from(wait)).hasMessage("maxWaitMs=0 is invalid; accepted: 1..3600000");
+
+        DeviceManagedConnectionFactory id = single();
+        id.setFraming("LENGTH_FIELD");
+        id.setLengthFieldOffset(4);
+        id.setCorrelationIdOffset(3);
+        assertThatThrownBy(() -> PoolConfig.from(id)).hasMessageStartingWith("correlationIdOffset=3 is invalid; accepted: "
+                + "an id field that does not overlap the length field (bytes 4..5)");
+        id.setCorrelationIdOffset(0);
+        assertThat(PoolConfig.from(id).link().correlation()).isEqualTo(new io.fieldlink.config.Correlation(0, 2));
+        id.setCorrelationIdLength(9);
+        assertThatThrownBy(() -> PoolConfig.from(id)).hasMessage("correlationIdLength=9 is invalid; accepted: 1..8");
+    }
 }

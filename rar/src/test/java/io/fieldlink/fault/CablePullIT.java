@@ -283,7 +283,7 @@ class CablePullIT {
         synchronized (controlErrors) {
             assertThat(controlErrors).isEmpty();
         }
-        assertThat(adapter.events.changes()).noneMatch(c -> c.deviceId().equals("control"));
+        assertThat(adapter.events.edges()).noneMatch(c -> c.deviceId().equals("control"));
         assertThat(control.connectionsAccepted()).isEqualTo(1);
         results.add("| (f) control device on another port | no error, no notice | " + controlRequests.get()
                 + " requests, 0 errors, 0 notices, 1 connection |");

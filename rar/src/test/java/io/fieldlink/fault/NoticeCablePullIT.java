@@ -47,7 +47,8 @@ class NoticeCablePullIT {
              EmbeddedBroker broker = new EmbeddedBroker();
              TestAdapter adapter = new TestAdapter(ra -> ra.setInstanceName("it"))) {
             adapter.ra.startNotices(JmsTarget.of(broker.plainFactory(), EmbeddedBroker.topic()));
-            try (NoticeSubscriber topic = new NoticeSubscriber(broker.failoverFactory(), EmbeddedBroker.topic(), null)) {
+            try (NoticeSubscriber topic = new NoticeSubscriber(broker.failoverFactory(), EmbeddedBroker.topic(),
+                    "fieldlinkInitial = FALSE")) {
                 Map<String, DeviceConnectionFactory> pools = new TreeMap<>();
                 int[] ports = new int[DEVICES];
                 for (int i = 0; i < DEVICES; i++) {

@@ -20,7 +20,7 @@ class NoticeFormatTest {
     void droppedNoticeCarriesTheWholeSchema() {
         Instant down = Instant.parse("2026-11-22T10:00:00Z");
         DeviceStateChange c = new DeviceStateChange(DeviceStateChange.Kind.DROPPED, "plcs", "plc-7", "10.0.0.7:502",
-                "connection failed: \"timed out\"\nwith a newline", down, 0, 0, 2, 41, down);
+                "connection failed: \"timed out\"\nwith a newline", down, 0, 0, 2, 41, down, false);
         Notice n = new NoticeFormat("scada-1", 1_700_000_000_000L).toNotice(c);
         JsonObject j = parse(n);
         assertThat(n.id()).isEqualTo("scada-1/1700000000000/41");
@@ -45,7 +45,7 @@ class NoticeFormatTest {
     void restoredNoticeCarriesDowntimeAndAttempts() {
         Instant down = Instant.parse("2026-11-22T10:00:00Z");
         DeviceStateChange c = new DeviceStateChange(DeviceStateChange.Kind.RESTORED, "plcs", "plc-7", "10.0.0.7:502",
-                null, down, 93_500, 6, 0, 42, down.plusMillis(93_500));
+                null, down, 93_500, 6, 0, 42, down.plusMillis(93_500), false);
         JsonObject j = parse(new NoticeFormat("scada-1", 1L).toNotice(c));
         assertThat(j.getString("event")).isEqualTo("RESTORED");
         assertThat(j.isNull("cause")).isTrue();

@@ -1,6 +1,7 @@
 package io.fieldlink.spi;
 
 import io.fieldlink.api.DeviceConnection;
+import io.fieldlink.api.DeviceBusyException;
 import io.fieldlink.api.DeviceException;
 import io.fieldlink.simulator.DeviceSimulator;
 import io.fieldlink.simulator.SimFraming;
@@ -11,6 +12,8 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -41,6 +44,7 @@ class PoolMatchingTest {
         mcf.setDevices("a=127.0.0.1:" + a.port() + ",b=127.0.0.1:" + b.port());
         mcf.setMaxConnectionsPerDevice(cap);
         mcf.setConnectTimeoutMs(300);
+        mcf.setMaxWaitMs(300);
         return mcf;
     }
 
@@ -76,6 +80,7 @@ class PoolMatchingTest {
     @Test
     void matchManagedConnectionsPicksTheRequestedDeviceAndNeverFires() throws Exception {
         DeviceManagedConnectionFactory mcf = table(2);
+        adapter.factory(mcf);
         ManagedConnection ma = mcf.createManagedConnection(null, new DeviceRequestInfo("a"));
         ManagedConnection mb = mcf.createManagedConnection(null, new DeviceRequestInfo("b"));
         try {
@@ -85,7 +90,9 @@ class PoolMatchingTest {
             assertThatThrownBy(() -> ma.getConnection(null, new DeviceRequestInfo("b")))
                     .isInstanceOf(ResourceException.class).hasMessageContaining("--matchconnections=true");
             assertThat(mcf.getInvalidConnections(Set.of(ma, mb))).isEmpty();
-            b.stop(); // b switched off: its connection is reset/closed and b goes DOWN
+            DeviceConnection onB = (DeviceConnection) mb.getConnection(null, new DeviceRequestInfo("b"));
+            assertThat(ask(onB)).isEqualTo("B"); // mb now holds one of b's links
+            b.stop(); // b switched off: the link mb holds is closed and b goes DOWN
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
             while (mcf.getInvalidConnections(Set.of(ma, mb)).isEmpty() && System.nanoTime() < deadline) {
                 Thread.sleep(10);
@@ -99,9 +106,10 @@ class PoolMatchingTest {
     }
 
     @Test
-    void perDeviceCapIsNeverExceeded() throws Exception {
+    void callersBeyondTheCapWaitInLineAndTheCapIsNeverExceeded() throws Exception {
         DeviceConnectionFactoryImpl f = adapter.factory(table(1));
         DeviceConnection held = f.getConnection("a");
+        assertThat(ask(held)).isEqualTo("A"); // the first I/O borrows a's only link
         // a second caller for the same device waits for the one connection, then gets it
         CompletableFuture<String> waiter = CompletableFuture.supplyAsync(() -> {
             try (DeviceConnection c = f.getConnection("a")) {
@@ -120,29 +128,42 @@ class PoolMatchingTest {
         assertThat(waiter.get(2, TimeUnit.SECONDS)).isEqualTo("A");
 
         DeviceConnection again = f.getConnection("a");
-        try {
-            assertThatThrownBy(() -> f.getConnection("a")).isInstanceOf(DeviceException.class)
-                    .hasMessageContaining("maxConnectionsPerDevice=1");
+        assertThat(ask(again)).isEqualTo("A");
+        try (DeviceConnection late = f.getConnection("a")) {
+            long t = System.nanoTime();
+            assertThatThrownBy(() -> ask(late)).isInstanceOf(DeviceBusyException.class)
+                    .hasMessageContaining("device busy: waited")
+                    .hasMessageContaining("for one of its 1 connection(s)")
+                    .hasMessageContaining("maxConnectionsPerDevice 1");
+            assertThat(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t)).isGreaterThanOrEqualTo(300);
         } finally {
             again.close();
         }
         assertThat(a.connectionsAccepted()).isEqualTo(1);
         assertThat(a.openConnections()).isEqualTo(1);
+        assertThat(f.devices().get(0).state()).isEqualTo(io.fieldlink.api.DeviceState.UP);
     }
 
     @Test
-    void theManagedConnectionFactoryRefusesConnectionsOverTheCap() throws Exception {
+    void managedConnectionsHoldNoSocketUntilUsed() throws Exception {
         DeviceManagedConnectionFactory mcf = table(2);
-        ManagedConnection m1 = mcf.createManagedConnection(null, new DeviceRequestInfo("a"));
-        ManagedConnection m2 = mcf.createManagedConnection(null, new DeviceRequestInfo("a"));
-        try {
-            assertThatThrownBy(() -> mcf.createManagedConnection(null, new DeviceRequestInfo("a")))
-                    .isInstanceOf(ResourceException.class).hasMessageContaining("maxConnectionsPerDevice is 2");
-        } finally {
-            m1.destroy();
-            m2.destroy();
+        adapter.factory(mcf);
+        List<ManagedConnection> parked = new ArrayList<>();
+        for (int i = 0; i < 10; i++) {
+            parked.add(mcf.createManagedConnection(null, new DeviceRequestInfo("a")));
         }
-        ManagedConnection m3 = mcf.createManagedConnection(null, new DeviceRequestInfo("a"));
-        m3.destroy();
+        // ten managed connections in the "container's pool", and a still has only its one watched link
+        assertThat(a.openConnections()).isEqualTo(1);
+        DeviceConnection c = (DeviceConnection) parked.get(9).getConnection(null, new DeviceRequestInfo("a"));
+        assertThat(ask(c)).isEqualTo("A");
+        c.close();
+        assertThat(a.connectionsAccepted()).isEqualTo(1);
+        parked.forEach(m -> {
+            try {
+                m.destroy();
+            } catch (ResourceException e) {
+                throw new IllegalStateException(e);
+            }
+        });
     }
 }

@@ -48,11 +48,32 @@ public final class RecordingListener implements DeviceStateListener {
         }
     }
 
+    /** A real UP to DOWN edge of the device (not its first verdict after start). */
     public static Predicate<DeviceStateChange> dropped(String deviceId) {
-        return c -> c.kind() == DeviceStateChange.Kind.DROPPED && c.deviceId().equals(deviceId);
+        return c -> c.kind() == DeviceStateChange.Kind.DROPPED && !c.initial() && c.deviceId().equals(deviceId);
     }
 
+    /** A real DOWN to UP edge of the device (not its first verdict after start). */
     public static Predicate<DeviceStateChange> restored(String deviceId) {
-        return c -> c.kind() == DeviceStateChange.Kind.RESTORED && c.deviceId().equals(deviceId);
+        return c -> c.kind() == DeviceStateChange.Kind.RESTORED && !c.initial() && c.deviceId().equals(deviceId);
+    }
+
+    /** The device's first verdict after its pool opened (UP: RESTORED, DOWN: DROPPED), marked initial. */
+    public static Predicate<DeviceStateChange> firstVerdict(String deviceId) {
+        return c -> c.initial() && c.deviceId().equals(deviceId);
+    }
+
+    /** Waits for the device's first verdict; fails the test if it does not come within 5 s. */
+    public DeviceStateChange awaitFirstVerdict(String deviceId) throws InterruptedException {
+        Seen s = await(firstVerdict(deviceId), 5_000);
+        if (s == null) {
+            throw new AssertionError("no first verdict for " + deviceId + " within 5 s; changes: " + changes());
+        }
+        return s.change();
+    }
+
+    /** The real edges only (first verdicts left out). */
+    public synchronized List<DeviceStateChange> edges() {
+        return seen.stream().map(Seen::change).filter(c -> !c.initial()).toList();
     }
 }

@@ -58,11 +58,29 @@ public final class TestAdapter implements AutoCloseable {
         return mcf;
     }
 
-    /** A factory with the adapter's own pool over {@code mcf}. */
+    /**
+     * A factory with the adapter's own pool over {@code mcf}, returned once every device of the pool
+     * has its first verdict (UP or DOWN): tests start from a known state, not from UNKNOWN.
+     */
     public DeviceConnectionFactoryImpl factory(DeviceManagedConnectionFactory mcf) {
+        DeviceConnectionFactoryImpl f = factoryAsOpened(mcf);
+        try {
+            for (var d : f.devices()) {
+                events.awaitFirstVerdict(d.deviceId());
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+        return f;
+    }
+
+    /** A factory over {@code mcf} whose pool opens now; its devices may still be UNKNOWN. */
+    public DeviceConnectionFactoryImpl factoryAsOpened(DeviceManagedConnectionFactory mcf) {
         try {
             DeviceConnectionFactoryImpl f = (DeviceConnectionFactoryImpl) mcf.createConnectionFactory();
             factories.add(f);
+            f.devices();
             return f;
         } catch (ResourceException e) {
             throw new IllegalStateException(e);

@@ -122,7 +122,7 @@ class FramingTest {
         try (DeviceConnection c = f.getConnection()) {
             assertThat(c.request("ok".getBytes(US_ASCII), TIMEOUT)).containsExactly('o', 'k');
         }
-        assertThat(adapter.events.changes()).isEmpty();
+        assertThat(adapter.events.edges()).isEmpty();
     }
 
     @Test

@@ -1,0 +1,168 @@
+package io.fieldlink.health;
+
+import io.fieldlink.transport.DeviceLink;
+
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * The physical connections of one device and who holds them: idle (most recently used first),
+ * leased to a borrower, settled (survived the settle time or answered), connects under way, the
+ * configured cap and the client limit learned from the device.
+ *
+ * <p>Bookkeeping only, no I/O and no locking: {@link DeviceHealth} holds its lock around every call.
+ */
+final class DeviceLinks {
+
+    private final int cap;
+    private int limit;
+    private final Set<DeviceLink> open = new HashSet<>();
+    private final ArrayDeque<DeviceLink> idle = new ArrayDeque<>();
+    private final Set<DeviceLink> leased = new HashSet<>();
+    private final Set<DeviceLink> settled = new HashSet<>();
+    private int connecting;
+
+    DeviceLinks(int cap) {
+        this.cap = cap;
+        this.limit = cap;
+    }
+
+    /** At most this many links: {@code maxConnectionsPerDevice}, or fewer if the device showed a client limit. */
+    int effectiveCap() {
+        return Math.min(cap, limit);
+    }
+
+    int cap() {
+        return cap;
+    }
+
+    /** Whether the device refused us below the configured cap. */
+    boolean limited() {
+        return limit < cap;
+    }
+
+    /** The device keeps at most {@code n} (at least 1) of our connections: stop asking for more. */
+    void limitTo(int n) {
+        limit = Math.max(1, Math.min(limit, n));
+    }
+
+    void forgetLimit() {
+        limit = cap;
+    }
+
+    int open() {
+        return open.size();
+    }
+
+    int connecting() {
+        return connecting;
+    }
+
+    int idle() {
+        return idle.size();
+    }
+
+    int leased() {
+        return leased.size();
+    }
+
+    boolean roomToConnect() {
+        return open.size() + connecting < effectiveCap();
+    }
+
+    void connectStarted() {
+        connecting++;
+    }
+
+    void connectEnded() {
+        connecting--;
+    }
+
+    boolean contains(DeviceLink link) {
+        return open.contains(link);
+    }
+
+    /** A new link, idle and not settled yet. */
+    void add(DeviceLink link) {
+        open.add(link);
+        idle.addFirst(link);
+    }
+
+    void settle(DeviceLink link) {
+        if (open.contains(link)) {
+            settled.add(link);
+        }
+    }
+
+    /** Survived the settle time, or answered a request or heartbeat: the device serves us on it. */
+    boolean isSettled(DeviceLink link) {
+        return settled.contains(link) || link.answers() > 0;
+    }
+
+    boolean isLeased(DeviceLink link) {
+        return leased.contains(link);
+    }
+
+    /** Open, settled links other than {@code except}: evidence that the device serves us. */
+    int healthyOthers(DeviceLink except) {
+        int n = 0;
+        for (DeviceLink l : open) {
+            if (l != except && l.isUsable() && isSettled(l)) {
+                n++;
+            }
+        }
+        return n;
+    }
+
+    /**
+     * The most recently used idle link that still works, now leased; or {@code null}. A link that
+     * has not settled yet is only handed out while the device has no settled link at all: a device
+     * at its client limit accepts and drops the connection beyond it, and that must not cost a
+     * caller its request while a proven link will be free in a moment.
+     */
+    DeviceLink lease() {
+        boolean anySettled = healthyOthers(null) > 0;
+        for (Iterator<DeviceLink> it = idle.iterator(); it.hasNext(); ) {
+            DeviceLink l = it.next();
+            if (!l.isUsable()) {
+                it.remove(); // it leaves the books through its failure listener; it is just not handed out
+                continue;
+            }
+            if (!anySettled || isSettled(l)) {
+                it.remove();
+                leased.add(l);
+                return l;
+            }
+        }
+        return null;
+    }
+
+    /** A leased link came back in good shape: idle again, first in line. */
+    void returned(DeviceLink link) {
+        if (leased.remove(link) && open.contains(link)) {
+            idle.addFirst(link);
+        }
+    }
+
+    /** Forgets a link (closed or failed). Returns whether it was known. */
+    boolean remove(DeviceLink link) {
+        idle.remove(link);
+        leased.remove(link);
+        settled.remove(link);
+        return open.remove(link);
+    }
+
+    /** Every open link, and forgets them all (DOWN, close). */
+    List<DeviceLink> removeAll() {
+        List<DeviceLink> all = new ArrayList<>(open);
+        open.clear();
+        idle.clear();
+        leased.clear();
+        settled.clear();
+        return all;
+    }
+}
