@@ -207,7 +207,11 @@ public final class DeviceHealth {
                     throw busy(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start));
                 }
             }
-            return leased(waiter.getNow(null)); // handed over just as the wait ended
+            try {
+                return leased(waiter.join()); // handed over (or failed) just as the wait ended
+            } catch (java.util.concurrent.CompletionException failed) {
+                throw rethrown(failed.getCause());
+            }
         } catch (ExecutionException e) {
             throw rethrown(e.getCause());
         } catch (InterruptedException e) {
@@ -352,7 +356,7 @@ public final class DeviceHealth {
                         // a failure from before a DOWN/UP edge says nothing about now
                         LinkFailure told = lastLoss == null ? f
                                 : new LinkFailure(f.kind(), lastLoss + "; then " + f.reason(), f.cause());
-                        apply(FailureVerdict.of(f.kind(), LinkPhase.CONNECT, links.healthyOthers(null), freshLostInARow,
+                        apply(FailureVerdict.of(f.kind(), LinkPhase.CONNECT, links.usableOthers(null), freshLostInARow,
                                 state), told);
                     }
                 }
@@ -378,6 +382,12 @@ public final class DeviceHealth {
 
     private synchronized void settled(DeviceLink link) {
         if (closed || !links.contains(link) || !link.isUsable()) {
+            return;
+        }
+        if (settings.heartbeatEnabled() && link.answers() == 0) {
+            // with a heartbeat, an accepted TCP connection is not enough (a device whose application
+            // hangs still accepts): only an answer settles the link; a lost heartbeat fails it
+            scheduler.schedule(() -> settled(link), SETTLE_MS);
             return;
         }
         links.settle(link);
@@ -417,7 +427,7 @@ public final class DeviceHealth {
                 }
                 lastFreshLossNanos = System.nanoTime();
             }
-            Verdict verdict = FailureVerdict.of(f.kind(), phase, links.healthyOthers(null), freshLostInARow, state);
+            Verdict verdict = FailureVerdict.of(f.kind(), phase, links.usableOthers(null), freshLostInARow, state);
             if (links.open() == 0 && verdict != Verdict.CLIENT_LIMIT) {
                 links.forgetLimit(); // every link is gone: whatever limit they showed says nothing now
             }

@@ -118,6 +118,17 @@ final class DeviceLinks {
         return n;
     }
 
+    /** Open, usable links other than {@code except}, settled or not: evidence that the device accepts us. */
+    int usableOthers(DeviceLink except) {
+        int n = 0;
+        for (DeviceLink l : open) {
+            if (l != except && l.isUsable()) {
+                n++;
+            }
+        }
+        return n;
+    }
+
     /**
      * The most recently used idle link that still works, now leased; or {@code null}. A link that
      * has not settled yet is only handed out while the device has no settled link at all: a device

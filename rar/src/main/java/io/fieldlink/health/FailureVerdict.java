@@ -55,7 +55,7 @@ public final class FailureVerdict {
     /**
      * @param kind          what failed
      * @param phase         where the link was in its life
-     * @param healthyOthers   other links of the device that are open and settled right now
+     * @param healthyOthers   other links of the device that are open and usable right now
      * @param freshLostInARow fresh links the device lost before they settled, in a row, this one included
      * @param state           the device's state when the failure arrived
      */
@@ -72,9 +72,15 @@ public final class FailureVerdict {
             default:
                 break;
         }
+        if (kind == LinkFailure.Kind.TIMED_OUT || kind == LinkFailure.Kind.HEARTBEAT_LOST
+                || kind == LinkFailure.Kind.NETWORK) {
+            // keepalive, user timeout, heartbeat, a connect unanswered, no route: the path or the
+            // device is dead, whatever other links still look like (they may not have noticed yet)
+            return Verdict.DOWN;
+        }
         if (phase == LinkPhase.CONNECT || phase == LinkPhase.SETTLING) {
-            // a refused, timed-out or at-once-dropped connect: with other links working the device is
-            // full, not gone; with none, it does not serve us at all
+            // refused, or accepted and dropped at once: with other links open the device is full,
+            // not gone; with none, it does not serve us at all
             if (kind == LinkFailure.Kind.RESPONSE_TIMEOUT) {
                 return Verdict.PROBE;               // a request on a fresh link timed out: check, do not conclude
             }
@@ -87,10 +93,6 @@ public final class FailureVerdict {
                 return Verdict.PROBE;
             }
             return Verdict.DOWN;
-        }
-        if (kind == LinkFailure.Kind.TIMED_OUT || kind == LinkFailure.Kind.HEARTBEAT_LOST
-                || kind == LinkFailure.Kind.NETWORK) {
-            return Verdict.DOWN;                    // keepalive, user timeout, heartbeat or routing: the path is dead
         }
         if (phase == LinkPhase.IDLE && (kind == LinkFailure.Kind.PEER_CLOSED || kind == LinkFailure.Kind.RESET)) {
             return Verdict.REPLACE;                 // devices close idle connections all the time

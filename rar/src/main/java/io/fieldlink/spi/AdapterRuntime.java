@@ -58,7 +58,7 @@ public final class AdapterRuntime implements AutoCloseable {
         this.random = random;
         this.scheduler = new LoopScheduler(transport);
         // ends with the event loops
-        transport.timerLoop().scheduleWithFixedDelay(this::expungeCollectedFactories,
+        transport.timerLoop().scheduleWithFixedDelay(this::expungeQuietly,
                 HOUSEKEEPING_SECONDS, HOUSEKEEPING_SECONDS, TimeUnit.SECONDS);
     }
 
@@ -96,6 +96,15 @@ public final class AdapterRuntime implements AutoCloseable {
             factoryRefs.add(new FactoryRef(factory, key, collected));
         }
         expungeCollectedFactories();
+    }
+
+    private void expungeQuietly() {
+        try {
+            expungeCollectedFactories();
+        } catch (RuntimeException e) {
+            // a periodic task that throws is cancelled without a word: keep it alive, say why
+            log.error("FieldLink could not release the pool of a collected factory", e);
+        }
     }
 
     /** Releases the pools of factories collected since the last check; returns how many. */

@@ -4,6 +4,7 @@ import io.fieldlink.api.ConnectionLostException;
 import io.fieldlink.api.DeviceConnection;
 import io.fieldlink.api.DeviceException;
 import io.fieldlink.transport.DeviceLink;
+import io.fieldlink.transport.NotDeliveredException;
 
 import java.time.Duration;
 
@@ -27,15 +28,18 @@ final class DeviceConnectionHandle implements DeviceConnection {
 
     /** One exchange on the borrowed link. */
     private interface Exchange<T> {
-        T on(DeviceLink link) throws DeviceException;
+        T on(DeviceLink link, DeviceManagedConnection mc) throws DeviceException;
     }
+
+    /** A request that never left (the connection was closed under it) goes out again on another one, this often. */
+    private static final int ATTEMPTS_WHEN_NOT_SENT = 3;
 
     private <T> T exchange(Exchange<T> body) throws DeviceException {
         DeviceManagedConnection current = usable();
         DeviceLink link = current.enter();
         T result;
         try {
-            result = body.on(link);
+            result = body.on(link, current);
         } catch (DeviceException | RuntimeException | Error e) {
             current.exit();
             throw e;
@@ -52,12 +56,26 @@ final class DeviceConnectionHandle implements DeviceConnection {
     @Override
     public byte[] request(byte[] frame, Duration timeout) throws DeviceException {
         long ms = timeoutMs(timeout);
-        return exchange(link -> link.request(frame, ms));
+        return exchange((link, mc) -> {
+            DeviceLink l = link;
+            for (int attempt = 1; ; attempt++) {
+                try {
+                    return l.request(frame, ms);
+                } catch (NotDeliveredException notSent) {
+                    // e.g. the device closed this idle connection as we borrowed it: nothing reached
+                    // it, so another connection may carry the request without doing anything twice
+                    if (attempt == ATTEMPTS_WHEN_NOT_SENT) {
+                        throw notSent;
+                    }
+                    l = mc.replaceLink();
+                }
+            }
+        });
     }
 
     @Override
     public void send(byte[] frame) throws DeviceException {
-        exchange(link -> {
+        exchange((link, mc) -> {
             link.send(frame);
             return null;
         });
@@ -66,7 +84,7 @@ final class DeviceConnectionHandle implements DeviceConnection {
     @Override
     public byte[] receive(Duration timeout) throws DeviceException {
         long ms = timeoutMs(timeout);
-        return exchange(link -> link.receive(ms));
+        return exchange((link, mc) -> link.receive(ms));
     }
 
     @Override

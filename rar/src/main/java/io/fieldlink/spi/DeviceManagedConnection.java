@@ -1,5 +1,6 @@
 package io.fieldlink.spi;
 
+import io.fieldlink.api.ConnectionLostException;
 import io.fieldlink.api.DeviceException;
 import io.fieldlink.health.DeviceHealth;
 import io.fieldlink.health.HealthMonitor;
@@ -56,6 +57,7 @@ final class DeviceManagedConnection implements ManagedConnection {
     private LinkFailure broken;
     private boolean errorFired;
     private boolean releaseAfterExchange;
+    private boolean errorPending;
     private boolean cleanedDuringExchange;
     private volatile boolean destroyed;
     private PrintWriter logWriter;
@@ -103,6 +105,13 @@ final class DeviceManagedConnection implements ManagedConnection {
                 if (destroyed) {
                     throw new IllegalStateException("connection to " + deviceId() + " was destroyed by the container");
                 }
+                LinkFailure earlier = broken != null ? broken : link == null ? null : link.failure();
+                if (earlier != null && earlier.isError()) {
+                    // the connection broke under an earlier exchange: the container is being told;
+                    // this handle is done, as with any pooled connection that failed
+                    throw new ConnectionLostException(deviceId(), health.device().address(),
+                            "connection lost: " + earlier.reason(), earlier.cause());
+                }
                 if (link != null) {
                     return link;
                 }
@@ -132,12 +141,24 @@ final class DeviceManagedConnection implements ManagedConnection {
     boolean exit() {
         boolean release;
         boolean cleaned;
+        LinkFailure fire = null;
+        DeviceLink failed = null;
         synchronized (this) {
             release = releaseAfterExchange;
             cleaned = cleanedDuringExchange;
             releaseAfterExchange = false;
             cleanedDuringExchange = false;
+            if (errorPending && broken != null) {
+                fire = broken;
+                failed = link;
+            }
+            errorPending = false;
             user.set(null);
+        }
+        if (fire != null) {
+            LinkFailure f = fire;
+            DeviceLink l = failed;
+            monitor.execute(() -> fireError(l, f));
         }
         if (release) {
             releaseLink();
@@ -151,8 +172,47 @@ final class DeviceManagedConnection implements ManagedConnection {
                 return;
             }
             broken = f;
+            if (user.get() != null) {
+                // the exchange on it decides first: it may move to another link (a request that never
+                // left), and the container must not destroy this connection under it meanwhile
+                errorPending = true;
+                return;
+            }
         }
-        monitor.execute(() -> fireError(f));
+        monitor.execute(() -> fireError(failed, f));
+    }
+
+    /**
+     * During an exchange: gives back the borrowed link, which broke before the request left, and
+     * borrows another (fair wait, bounded by maxWaitMs).
+     */
+    DeviceLink replaceLink() throws DeviceException {
+        DeviceLink giving;
+        synchronized (this) {
+            giving = link;
+            link = null;
+            broken = null;
+            errorPending = false;
+            if (giving != null && watch != null) {
+                giving.removeFailureListener(watch);
+            }
+            watch = null;
+        }
+        if (giving != null) {
+            health.giveBack(giving);
+        }
+        DeviceLink borrowed = health.lease(maxWaitMs);
+        synchronized (this) {
+            if (destroyed) {
+                health.giveBack(borrowed);
+                throw new IllegalStateException("connection to " + deviceId() + " was destroyed by the container");
+            }
+            link = borrowed;
+            Consumer<LinkFailure> w = f -> linkFailed(borrowed, f);
+            watch = w;
+            borrowed.onFailure(w);
+            return borrowed;
+        }
     }
 
     /** Gives the borrowed link back to the device, unless an exchange still runs on it (then it goes after). */
@@ -165,6 +225,8 @@ final class DeviceManagedConnection implements ManagedConnection {
             }
             giving = link;
             link = null;
+            broken = null; // the broken link goes back to the device (which closes it); this connection is fine
+            errorPending = false;
             if (giving != null && watch != null) {
                 giving.removeFailureListener(watch);
             }
@@ -221,7 +283,12 @@ final class DeviceManagedConnection implements ManagedConnection {
         ConnectionEvent event = new ConnectionEvent(this, ConnectionEvent.CONNECTION_CLOSED);
         event.setConnectionHandle(handle);
         for (ConnectionEventListener l : listeners) {
-            l.connectionClosed(event);
+            try {
+                l.connectionClosed(event);
+            } catch (RuntimeException e) {
+                // the application's close() must not fail, nor skip the other listeners
+                log.warn("Pool listener failed on the close event of a connection to {}", deviceId(), e);
+            }
         }
     }
 
@@ -236,10 +303,12 @@ final class DeviceManagedConnection implements ManagedConnection {
         }
     }
 
-    private void fireError(LinkFailure f) {
+    private void fireError(DeviceLink failed, LinkFailure f) {
         synchronized (this) {
-            // no listener yet (the container has not registered): addConnectionEventListener replays it
-            if (destroyed || listeners.isEmpty() || errorFired) {
+            // no listener yet (the container has not registered): addConnectionEventListener replays it.
+            // The link already given back (the application closed its handle after the failure and
+            // the container took the connection back): nothing is broken here any more.
+            if (destroyed || listeners.isEmpty() || errorFired || failed != link) {
                 return;
             }
             errorFired = true;
@@ -292,12 +361,14 @@ final class DeviceManagedConnection implements ManagedConnection {
     public void addConnectionEventListener(ConnectionEventListener listener) {
         listeners.add(listener);
         LinkFailure f;
+        DeviceLink held;
         synchronized (this) {
             f = broken;
+            held = link;
         }
         if (f != null && !destroyed) {
             // the link died before the pool listened: tell it now, or it keeps a broken connection
-            monitor.execute(() -> fireError(f));
+            monitor.execute(() -> fireError(held, f));
         }
     }
 

@@ -84,6 +84,10 @@ public final class DeviceLink {
     private volatile long lease;
     private volatile boolean leased;
     private volatile boolean answerMayArrive;
+    /** Frames sent with send() whose answers no receive() has returned yet. */
+    private volatile int owed;
+    /** The unanswered-frame number when the oldest owed send() went out: only later frames can answer it. */
+    private volatile long owedAfter;
     private volatile boolean partialFrame;
     private volatile long framesUnanswered;
     private volatile long answers;
@@ -113,13 +117,13 @@ public final class DeviceLink {
 
     /** Usable, and nothing from an earlier exchange can still arrive: safe to hand to another borrower. */
     public boolean reusable() {
-        return isUsable() && !answerMayArrive && !partialFrame;
+        return isUsable() && !answerMayArrive && owed == 0 && !partialFrame;
     }
 
     /** Why the link is not {@link #reusable()}, for logs. */
     public String notReusableBecause() {
         LinkFailure f = failure.get();
-        return f != null ? f.reason() : answerMayArrive ? "an answer to an earlier frame may still arrive"
+        return f != null ? f.reason() : answerMayArrive || owed > 0 ? "an answer to an earlier frame may still arrive"
                 : partialFrame ? "part of a frame is still in the decoder" : !channel.isActive() ? "closed" : "reusable";
     }
 
@@ -188,9 +192,14 @@ public final class DeviceLink {
             throw new DeviceException(device.id(), device.address(), "frame has " + frame.length
                     + " bytes; the pool's correlation id needs " + (correlation.offset() + correlation.length()));
         }
+        if (!correlation.enabled() && owed > 0) {
+            // the next frame may answer an earlier send(): it would be taken for this request's answer
+            throw new DeviceException(device.id(), device.address(), owed + " answer(s) to earlier send() calls may "
+                    + "still arrive on this connection; receive() them first, or use a new connection for request()");
+        }
         long start = System.nanoTime();
         awaitWritable(timeoutMs);
-        Exchange ex = new Exchange(frame);
+        Exchange ex = new Exchange(frame, false);
         answerMayArrive = true;
         try {
             channel.eventLoop().execute(() -> start(ex));
@@ -210,6 +219,10 @@ public final class DeviceLink {
             throw new DeviceTimeoutException(device.id(), device.address(), timeout.reason());
         } catch (ExecutionException e) {
             if (e.getCause() instanceof FrameInbox.LinkFailedException lf) {
+                if (!ex.written) {
+                    throw new NotDeliveredException(device.id(), device.address(), "connection lost before the "
+                            + "request was sent: " + lf.failure.reason(), lf.failure.cause());
+                }
                 throw lost(lf.failure);
             }
             throw new DeviceException(device.id(), device.address(), String.valueOf(e.getCause().getMessage()),
@@ -230,13 +243,14 @@ public final class DeviceLink {
             return;
         }
         // unread frames from before the request: receive() after a request sees only what came after it
-        int stale = inbox.clear();
+        // (with correlation nothing unread can be mistaken for an answer, and it may answer a send())
+        int stale = ex.forReceive || correlation.enabled() ? 0 : inbox.clear();
         if (stale > 0 && log.isDebugEnabled()) {
             log.debug("{}: discarded {} unread frame(s) before a request", this, stale);
         }
         byte[] out = Arrays.copyOf(ex.request, ex.request.length + delimiter.length);
         System.arraycopy(delimiter, 0, out, ex.request.length, delimiter.length);
-        if (correlation.enabled()) {
+        if (correlation.enabled() && (ex.forReceive || correlation.fits(ex.request))) {
             long wire = nextFreeId();
             correlation.write(out, wire);
             inFlight.put(wire, ex);
@@ -255,7 +269,7 @@ public final class DeviceLink {
             }
             awaiting = ex;
         }
-        write(out, "write failed");
+        write(out, "write failed", ex);
     }
 
     private long nextFreeId() {
@@ -272,20 +286,39 @@ public final class DeviceLink {
     public void send(byte[] frame) throws DeviceException {
         checkFrame(frame);
         awaitWritable(settings.requestTimeoutMs());
-        answerMayArrive = true;
+        if (owed == 0) {
+            owedAfter = framesUnanswered;
+        }
+        owed++;
+        if (correlation.enabled() && correlation.fits(frame)) {
+            // stamped and registered like a request, so its answer can never be taken for a
+            // request's; the answer goes to receive() with the caller's own id
+            Exchange ex = new Exchange(frame, true);
+            try {
+                channel.eventLoop().execute(() -> start(ex));
+            } catch (RejectedExecutionException stopping) {
+                fail(LinkFailure.local("the adapter is stopping"));
+                throw lost(failure.get());
+            }
+            return;
+        }
         byte[] out = Arrays.copyOf(frame, frame.length + delimiter.length);
         System.arraycopy(delimiter, 0, out, frame.length, delimiter.length);
-        write(out, "write failed");
+        write(out, "write failed", null);
     }
 
-    private void write(byte[] out, String context) {
+    private void write(byte[] out, String context, Exchange ex) {
         if (log.isTraceEnabled()) {
             log.trace("{}: send {}", this, Payloads.preview(out, settings.payloadPreviewBytes()));
         }
         // a heap buffer: allocating from Netty's pooled allocator here would give every application
         // thread its own arena cache
         channel.writeAndFlush(Unpooled.wrappedBuffer(out)).addListener(w -> {
-            if (!w.isSuccess()) {
+            if (w.isSuccess()) {
+                if (ex != null) {
+                    ex.written = true;
+                }
+            } else {
                 fail(Failures.classify(w.cause(), context));
             }
         });
@@ -298,12 +331,16 @@ public final class DeviceLink {
      */
     public byte[] receive(long timeoutMs) throws DeviceException {
         try {
-            byte[] frame = inbox.take(lease, TimeUnit.MILLISECONDS.toNanos(timeoutMs));
-            if (frame == null) {
+            FrameInbox.Entry e = inbox.take(lease, TimeUnit.MILLISECONDS.toNanos(timeoutMs));
+            if (e == null) {
                 throw new DeviceTimeoutException(device.id(), device.address(), "no frame within " + timeoutMs + " ms");
             }
-            answerMayArrive = false;
-            return frame;
+            if (owed > 0 && e.seq() > owedAfter) {
+                // a frame that came after the oldest open send(): count it as that send's answer
+                owed--;
+                owedAfter = e.seq();
+            }
+            return e.frame();
         } catch (FrameInbox.LinkFailedException e) {
             throw lost(e.failure);
         } catch (InterruptedException e) {
@@ -315,7 +352,8 @@ public final class DeviceLink {
     private void awaitWritable(long timeoutMs) throws DeviceException {
         LinkFailure f = failure.get();
         if (f != null) {
-            throw lost(f);
+            throw new NotDeliveredException(device.id(), device.address(), "connection lost before the frame was "
+                    + "sent: " + f.reason(), f.cause());
         }
         if (channel.isWritable()) {
             return;
@@ -415,7 +453,12 @@ public final class DeviceLink {
             if (ex != null) {
                 // the caller gets its own id back, not the one FieldLink put on the wire
                 System.arraycopy(ex.request, correlation.offset(), frame, correlation.offset(), correlation.length());
-                answered(ex, frame);
+                if (ex.forReceive) {
+                    answers++;
+                    unanswered(frame, "answering a send()"); // for receive(); no warning: it is expected
+                } else {
+                    answered(ex, frame);
+                }
                 return;
             }
             unanswered(frame, "matching no open request");
@@ -446,9 +489,9 @@ public final class DeviceLink {
     }
 
     private void unanswered(byte[] frame, String why) {
-        framesUnanswered++;
-        boolean overflow = inbox.offer(lease, frame);
-        if (overflow || !leased) {
+        long seq = ++framesUnanswered;
+        boolean overflow = inbox.offer(lease, seq, frame);
+        if (overflow || (!leased && owed == 0)) {
             long held = strayWarnings.permit(System.nanoTime());
             if (held >= 0) {
                 log.warn("{}: a frame arrived {} and nobody reads it; {} such frame(s) so far on this connection, "
@@ -483,10 +526,15 @@ public final class DeviceLink {
     /** One request and the answer its caller waits for. */
     private static final class Exchange {
         final byte[] request;
+        /** A send(): its answer goes to receive(), nobody waits on {@link #answer}. */
+        final boolean forReceive;
         final CompletableFuture<byte[]> answer = new CompletableFuture<>();
+        /** Handed to the socket: from then on the device may have it, and it is never sent again. */
+        volatile boolean written;
 
-        Exchange(byte[] request) {
+        Exchange(byte[] request, boolean forReceive) {
             this.request = request.clone();
+            this.forReceive = forReceive;
         }
     }
 }

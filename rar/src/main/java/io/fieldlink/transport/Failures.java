@@ -41,8 +41,11 @@ final class Failures {
         // "Connection timed out" (keepalive probes or TCP_USER_TIMEOUT ran out), ECONNRESET "Connection reset".
         String m = message.toLowerCase(Locale.ROOT);
         if (cause instanceof NoRouteToHostException || cause instanceof ConnectException) {
-            String why = m.contains("refused") ? "connection refused" : m.contains("no route") ? "no route to host"
-                    : m.contains("unreachable") ? "network unreachable" : message;
+            if (m.contains("refused")) {
+                return new LinkFailure(LinkFailure.Kind.REFUSED, context + ": connection refused", cause);
+            }
+            String why = m.contains("no route") ? "no route to host" : m.contains("unreachable") ? "network unreachable"
+                    : message;
             return new LinkFailure(LinkFailure.Kind.NETWORK, context + ": " + why, cause);
         }
         if (m.contains("timed out")) {

@@ -29,11 +29,12 @@ final class FrameInbox {
         this.frames = new ArrayDeque<>(Math.min(capacity, 16));
     }
 
-    private record Entry(long lease, byte[] frame) {
+    /** A frame, the lease it arrived in, and its number among the link's unanswered frames. */
+    record Entry(long lease, long seq, byte[] frame) {
     }
 
     /** Adds a frame that arrived during {@code lease} (event loop). Returns {@code true} if an older frame had to be dropped for it. */
-    boolean offer(long lease, byte[] frame) {
+    boolean offer(long lease, long seq, byte[] frame) {
         lock.lock();
         try {
             boolean overflow = frames.size() >= capacity;
@@ -41,7 +42,7 @@ final class FrameInbox {
                 frames.pollFirst();
                 dropped++;
             }
-            frames.addLast(new Entry(lease, frame));
+            frames.addLast(new Entry(lease, seq, frame));
             changed.signalAll();
             return overflow;
         } finally {
@@ -91,7 +92,7 @@ final class FrameInbox {
      * @return the frame, or {@code null} on timeout
      * @throws LinkFailedException if the link failed and no frame is left
      */
-    byte[] take(long lease, long timeoutNanos) throws InterruptedException, LinkFailedException {
+    Entry take(long lease, long timeoutNanos) throws InterruptedException, LinkFailedException {
         lock.lock();
         try {
             long remaining = timeoutNanos;
@@ -100,7 +101,7 @@ final class FrameInbox {
                     frames.pollFirst();
                 }
                 if (!frames.isEmpty()) {
-                    return frames.pollFirst().frame();
+                    return frames.pollFirst();
                 }
                 if (failure != null) {
                     throw new LinkFailedException(failure);

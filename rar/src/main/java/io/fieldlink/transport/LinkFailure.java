@@ -15,8 +15,10 @@ public record LinkFailure(Kind kind, String reason, Throwable cause) {
         TIMED_OUT,
         /** The device stopped answering heartbeats although its kernel still ACKs: the device hangs. */
         HEARTBEAT_LOST,
-        /** Some other network error (no route, unreachable, broken pipe). */
+        /** Some other network error (no route, unreachable, a name that does not resolve). */
         NETWORK,
+        /** A connect was refused (RST to the SYN): the device is there but takes no (more) connections. */
+        REFUSED,
         /** The device reset the connection: it may have restarted, or may just have dropped this one. */
         RESET,
         /** The device closed the connection in an orderly way (FIN). */
@@ -42,7 +44,8 @@ public record LinkFailure(Kind kind, String reason, Throwable cause) {
 
     /** The device may be fine (it may have closed an idle connection): try a fresh connect before calling it DOWN. */
     public boolean needsProbe() {
-        return kind == Kind.RESET || kind == Kind.PEER_CLOSED || kind == Kind.RESPONSE_TIMEOUT || kind == Kind.OTHER;
+        return kind == Kind.RESET || kind == Kind.PEER_CLOSED || kind == Kind.RESPONSE_TIMEOUT || kind == Kind.OTHER
+                || kind == Kind.REFUSED;
     }
 
     /** Whether the container must hear of it as {@code CONNECTION_ERROR_OCCURRED}. */

@@ -104,8 +104,10 @@ public final class LinkTransport implements AutoCloseable {
         this.group = new MultiThreadIoEventLoopGroup(ioThreads, AdapterThreads.factory(threadPrefix + "-io"),
                 useEpoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory());
         this.nioKeepAliveTuning = !useEpoll && nioSupportsKeepAliveTuning();
-        this.resolver = new ThreadPoolExecutor(0, 4, 30, TimeUnit.SECONDS, new LinkedBlockingQueue<>(),
+        // up to 4 lookups at once (one slow name must not hold up the others); threads end when idle
+        this.resolver = new ThreadPoolExecutor(4, 4, 30, TimeUnit.SECONDS, new LinkedBlockingQueue<>(10_000),
                 AdapterThreads.factory(threadPrefix + "-resolve"));
+        this.resolver.allowCoreThreadTimeOut(true);
         if (!useEpoll && !nioKeepAliveTuning) {
             log.warn("This JDK/OS cannot set TCP keepalive idle/interval/count per socket (see JDK-8308593 on "
                     + "Windows); the system default applies (often 2 hours). Set heartbeatIntervalMs to bound detection.");
@@ -195,10 +197,13 @@ public final class LinkTransport implements AutoCloseable {
                         + settings.connectTimeoutMs() + " ms", null))), settings.connectTimeoutMs(), TimeUnit.MILLISECONDS);
         try {
             resolver.execute(() -> {
+                if (result.isDone()) {
+                    return; // given up while queued: do not ask the name server for nobody
+                }
                 InetSocketAddress address;
                 try {
                     address = new InetSocketAddress(names.resolve(device.host()), device.port());
-                } catch (UnknownHostException | SecurityException e) {
+                } catch (UnknownHostException | RuntimeException e) {
                     deadline.cancel(false);
                     result.completeExceptionally(new LinkConnectException(new LinkFailure(LinkFailure.Kind.NETWORK,
                             "cannot resolve " + device.host() + ": " + e.getMessage(), e)));

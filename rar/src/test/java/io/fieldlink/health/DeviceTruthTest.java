@@ -218,6 +218,59 @@ class DeviceTruthTest {
         assertThat(wrong).isZero();
     }
 
+    @Test
+    void anAnswerStillOwedToASendNeverReachesTheNextBorrower() throws Exception {
+        // the device answers B's send 300 ms late; A read only the first answer and closed
+        DeviceSimulator sim = modbusDevice().respondWith(r -> {
+            if (payload(r).equals("B")) {
+                try {
+                    Thread.sleep(300);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+            return r;
+        });
+        DeviceConnectionFactory f = modbusPool("owed", sim, m -> m.setMaxConnectionsPerDevice(1));
+        try (DeviceConnection a = f.getConnection()) {
+            a.send(mbap(1, "A"));
+            a.send(mbap(2, "B"));
+            assertThat(payload(a.receive(TIMEOUT))).isEqualTo("A");
+        }
+        try (DeviceConnection c = f.getConnection()) {
+            assertThat(payload(c.request(mbap(3, "C"), TIMEOUT))).isEqualTo("C");
+        }
+    }
+
+    @Test
+    void aRequestAfterAnUnansweredSendFailsLoudlyInsteadOfTakingItsAnswer() throws Exception {
+        DeviceSimulator sim = modbusDevice();
+        sim.behave(Behaviour.DELAY).delayMs(200);
+        DeviceConnectionFactory f = modbusPool("mixed", sim, m -> { });
+        try (DeviceConnection c = f.getConnection()) {
+            c.send(mbap(1, "fire"));
+            assertThatThrownBy(() -> c.request(mbap(2, "ask"), TIMEOUT)).isInstanceOf(io.fieldlink.api.DeviceException.class)
+                    .hasMessageContaining("answer(s) to earlier send() calls may still arrive");
+            assertThat(payload(c.receive(TIMEOUT))).isEqualTo("fire");
+            assertThat(payload(c.request(mbap(3, "ask"), TIMEOUT))).isEqualTo("ask");
+        }
+    }
+
+    @Test
+    void withCorrelationSendAndRequestMixAndEveryoneGetsTheirOwnIdBack() throws Exception {
+        DeviceSimulator sim = modbusDevice();
+        sim.behave(Behaviour.DELAY).delayMs(100);
+        DeviceConnectionFactory f = modbusPool("mixed-ids", sim, m -> m.setCorrelationIdOffset(0));
+        try (DeviceConnection c = f.getConnection()) {
+            c.send(mbap(7, "sent"));
+            byte[] answer = c.request(mbap(7, "asked"), TIMEOUT); // the same caller id: FieldLink's ids differ
+            assertThat(payload(answer)).isEqualTo("asked");
+            byte[] received = c.receive(TIMEOUT);
+            assertThat(payload(received)).isEqualTo("sent");
+            assertThat(ByteBuffer.wrap(received).getShort(0)).isEqualTo((short) 7);
+        }
+    }
+
     // ---- 3. healthy devices announced as outages
 
     @Test

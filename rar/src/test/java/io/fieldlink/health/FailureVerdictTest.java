@@ -42,14 +42,19 @@ class FailureVerdictTest {
             TIMED_OUT        | IN_USE    | 3      | 0          | UP      | DOWN
             HEARTBEAT_LOST   | IDLE      | 1      | 0          | UP      | DOWN
             NETWORK          | IN_USE    | 0      | 0          | UP      | DOWN
-            # a connect refused, timed out or dropped: with other links working it is the client limit
-            NETWORK          | CONNECT   | 1      | 0          | UP      | CLIENT_LIMIT
-            TIMED_OUT        | CONNECT   | 2      | 0          | UP      | CLIENT_LIMIT
+            # a connect refused or dropped at once: with other links open it is the client limit
+            REFUSED          | CONNECT   | 1      | 0          | UP      | CLIENT_LIMIT
+            RESET            | CONNECT   | 2      | 0          | UP      | CLIENT_LIMIT
             PEER_CLOSED      | SETTLING  | 1      | 1          | UP      | CLIENT_LIMIT
             RESET            | SETTLING  | 1      | 1          | UNKNOWN | CLIENT_LIMIT
             # ... and with none, the device does not serve us at all
-            NETWORK          | CONNECT   | 0      | 0          | UP      | DOWN
+            REFUSED          | CONNECT   | 0      | 0          | UP      | DOWN
+            REFUSED          | CONNECT   | 0      | 0          | UNKNOWN | DOWN
+            # a connect nobody answers, or no route: dead, whatever the other links still look like
+            TIMED_OUT        | CONNECT   | 2      | 0          | UP      | DOWN
+            NETWORK          | CONNECT   | 1      | 0          | UP      | DOWN
             TIMED_OUT        | CONNECT   | 0      | 0          | UNKNOWN | DOWN
+            HEARTBEAT_LOST   | SETTLING  | 1      | 1          | UP      | DOWN
             # a fresh link lost with no other link: once may be a reset of everything, twice is the pattern
             RESET            | SETTLING  | 0      | 1          | UP      | PROBE
             PEER_CLOSED      | SETTLING  | 0      | 1          | UNKNOWN | PROBE
