@@ -51,6 +51,8 @@ public class DevicesResource {
                     .add("state", s.state().name())
                     .add("since", s.since().toString())
                     .add("openConnections", s.openConnections())
+                    .add("connectionsInUse", s.connectionsInUse())
+                    .add("callersWaiting", s.callersWaiting())
                     .add("drops", s.drops())
                     .add("reconnectAttempts", s.reconnectAttempts())
                     .add("noticesDropped", s.noticesDropped());

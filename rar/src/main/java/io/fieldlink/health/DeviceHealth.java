@@ -147,7 +147,7 @@ public final class DeviceHealth {
 
     public synchronized DeviceStatus status() {
         return new DeviceStatus(device.id(), device.address(), state, since, links.open(), drops, lastCause,
-                reconnector.attempts(), monitor.droppedNotices(pool, device.id()));
+                reconnector.attempts(), monitor.droppedNotices(pool, device.id()), links.leased(), waiters.size());
     }
 
     /** Throws {@link DeviceDownException} if the device is down: the fail-fast check, no I/O. */

@@ -265,9 +265,11 @@ class CablePullIT {
                 assertThat(c.request("again".getBytes(US_ASCII), TIMEOUT)).isEqualTo("again".getBytes(US_ASCII));
             }
             requestMs = ms(System.nanoTime() - t);
-            // an attempt in flight at the heal can still time out (1000 ms), then the next waits <= 1000 ms
-            long boundMs = 1_000 + 1_000;
-            results.add("| (e) UP after the cable is back | " + boundMs + " ms (connectTimeoutMs + reconnectMaxDelayMs) | "
+            // an attempt in flight at the heal can still time out (1000 ms), then the next waits <= 1000 ms,
+            // and its connection must stay up for the settle time before the device counts as UP
+            long boundMs = 1_000 + 1_000 + io.fieldlink.health.DeviceHealth.SETTLE_MS;
+            results.add("| (e) UP after the cable is back | " + boundMs + " ms (connectTimeoutMs + reconnectMaxDelayMs "
+                    + "+ settle time) | "
                     + upMs + " ms after " + up.change().reconnectAttempts() + " attempts; first request then took "
                     + requestMs + " ms |");
             assertThat(upMs).isLessThanOrEqualTo(boundMs + 500);

@@ -402,4 +402,24 @@ class DeviceTruthTest {
         });
         assertThatThrownBy(() -> f.getConnection()).isInstanceOf(DeviceDownException.class);
     }
+
+    @Test
+    void afterAnAdapterRestartSubscribersLearnThatADeviceCameBack() throws Exception {
+        DeviceSimulator sim = modbusDevice();
+        sim.stop();
+        modbusPool("back", sim, m -> { });
+        var first = adapter.events.awaitFirstVerdict("back");
+        assertThat(first.kind()).isEqualTo(DeviceStateChange.Kind.DROPPED); // what a subscriber saw last
+        adapter.close();
+        sim.startAgain(); // the device comes back while no adapter runs
+        try (TestAdapter restarted = new TestAdapter()) {
+            restarted.factory("back", sim, m -> {
+                m.setFraming("LENGTH_FIELD");
+                m.setLengthFieldOffset(4);
+            });
+            var verdict = restarted.events.awaitFirstVerdict("back");
+            assertThat(verdict.kind()).isEqualTo(DeviceStateChange.Kind.RESTORED);
+            assertThat(verdict.initial()).isTrue();
+        }
+    }
 }

@@ -166,4 +166,57 @@ class PoolMatchingTest {
             }
         });
     }
+
+    @Test
+    void callersWaitInArrivalOrder() throws Exception {
+        DeviceConnectionFactoryImpl f = adapter.factory(table(1));
+        DeviceConnection held = f.getConnection("a");
+        assertThat(ask(held)).isEqualTo("A");
+        List<Integer> served = new java.util.concurrent.CopyOnWriteArrayList<>();
+        List<CompletableFuture<Void>> waiting = new ArrayList<>();
+        for (int i = 1; i <= 5; i++) {
+            int caller = i;
+            waiting.add(CompletableFuture.runAsync(() -> {
+                try (DeviceConnection c = f.getConnection("a")) {
+                    ask(c);
+                    served.add(caller);
+                } catch (DeviceException e) {
+                    throw new IllegalStateException(e);
+                }
+            }, java.util.concurrent.Executors.newSingleThreadExecutor()));
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(2);
+            while (f.devices().get(0).callersWaiting() < caller && System.nanoTime() < deadline) {
+                Thread.sleep(1); // until caller i is in line, so the order of arrival is known
+            }
+            assertThat(f.devices().get(0).callersWaiting()).isEqualTo(caller);
+        }
+        held.close();
+        CompletableFuture.allOf(waiting.toArray(CompletableFuture[]::new)).get(5, TimeUnit.SECONDS);
+        assertThat(served).containsExactly(1, 2, 3, 4, 5);
+    }
+
+    @Test
+    void callersWaitingForADeviceThatGoesDownAreReleasedWithDeviceDown() throws Exception {
+        DeviceManagedConnectionFactory mcf = table(1);
+        mcf.setMaxWaitMs(30_000);
+        DeviceConnectionFactoryImpl f = adapter.factory(mcf);
+        DeviceConnection held = f.getConnection("a");
+        assertThat(ask(held)).isEqualTo("A");
+        CompletableFuture<Throwable> waiter = CompletableFuture.supplyAsync(() -> {
+            try (DeviceConnection c = f.getConnection("a")) {
+                ask(c);
+                return null;
+            } catch (Throwable t) {
+                return t;
+            }
+        });
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(2);
+        while (f.devices().get(0).callersWaiting() < 1 && System.nanoTime() < deadline) {
+            Thread.sleep(1);
+        }
+        a.stop(); // switched off: the held connection closes, the reconnect is refused
+        // released by the DOWN edge, long before its 30 s maxWaitMs, and told why
+        assertThat(waiter.get(10, TimeUnit.SECONDS)).isInstanceOf(io.fieldlink.api.DeviceDownException.class);
+        held.close();
+    }
 }
