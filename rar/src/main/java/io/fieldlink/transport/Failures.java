@@ -44,6 +44,10 @@ final class Failures {
             if (m.contains("refused")) {
                 return new LinkFailure(LinkFailure.Kind.REFUSED, context + ": connection refused", cause);
             }
+            if (m.contains("reset")) {
+                // accepted and reset before the connect completed on our side
+                return new LinkFailure(LinkFailure.Kind.RESET, context + ": connection reset by the device", cause);
+            }
             String why = m.contains("no route") ? "no route to host" : m.contains("unreachable") ? "network unreachable"
                     : message;
             return new LinkFailure(LinkFailure.Kind.NETWORK, context + ": " + why, cause);
