@@ -306,10 +306,17 @@ public final class DeviceHealth {
     }
 
     private void startConnect(Purpose purpose) {
+        startConnect(purpose, 0);
+    }
+
+    private void startConnect(Purpose purpose, long delayMs) {
         links.connectStarted();
         long startEpoch = epoch;
-        scheduler.schedule(() -> connect(purpose, startEpoch), 0);
+        scheduler.schedule(() -> connect(purpose, startEpoch), delayMs);
     }
+
+    /** A refused connect is tried once more after this long: a device may still count a slot it just closed. */
+    static final long RETRY_REFUSED_MS = 250;
 
     private void connect(Purpose purpose, long startEpoch) {
         CompletableFuture<DeviceLink> connecting;
@@ -356,6 +363,10 @@ public final class DeviceHealth {
                         // a failure from before a DOWN/UP edge says nothing about now
                         LinkFailure told = lastLoss == null ? f
                                 : new LinkFailure(f.kind(), lastLoss + "; then " + f.reason(), f.cause());
+                        if (f.kind() == LinkFailure.Kind.REFUSED || f.kind() == LinkFailure.Kind.RESET
+                                || f.kind() == LinkFailure.Kind.PEER_CLOSED || f.kind() == LinkFailure.Kind.OTHER) {
+                            freshLostInARow++; // connects are attempts in a row by nature
+                        }
                         apply(FailureVerdict.of(f.kind(), LinkPhase.CONNECT, links.usableOthers(null), freshLostInARow,
                                 state), told);
                     }
@@ -384,7 +395,7 @@ public final class DeviceHealth {
         if (closed || !links.contains(link) || !link.isUsable()) {
             return;
         }
-        if (settings.heartbeatEnabled() && link.answers() == 0) {
+        if (settings.heartbeatEnabled() && link.answers() == 0 && link.framesUnanswered() == 0) {
             // with a heartbeat, an accepted TCP connection is not enough (a device whose application
             // hangs still accepts): only an answer settles the link; a lost heartbeat fails it
             scheduler.schedule(() -> settled(link), SETTLE_MS);
@@ -459,6 +470,7 @@ public final class DeviceHealth {
                 int keep = links.open();
                 links.limitTo(keep);
                 limitLearnedNanos = time.nanoTime();
+                freshLostInARow = 0; // the device is full, not failing: start counting again
                 long held = limitLog.permit(time.nanoTime());
                 if (held >= 0) {
                     log.info("Device {} ({}) refused a connection beyond the {} it keeps open ({}): its client limit; "
@@ -471,7 +483,7 @@ public final class DeviceHealth {
                     probing = true;
                     log.info("Device {} ({}): {}; checking it with a new connection", device.id(), device.address(),
                             f.reason());
-                    startConnect(Purpose.PROBE);
+                    startConnect(Purpose.PROBE, f.kind() == LinkFailure.Kind.REFUSED ? RETRY_REFUSED_MS : 0);
                 }
             }
             case REPLACE, IGNORE -> {

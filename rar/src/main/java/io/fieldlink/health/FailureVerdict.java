@@ -87,9 +87,10 @@ public final class FailureVerdict {
             if (healthyOthers > 0) {
                 return Verdict.CLIENT_LIMIT;
             }
-            if (phase == LinkPhase.SETTLING && freshLostInARow < 2) {
+            if (freshLostInARow < 2) {
                 // one fresh link lost with the others (a device resetting all its connections at
-                // once): give it a second chance; a second one lost the same way is the pattern
+                // once), or one refused connect (a device still counting a slot it just closed):
+                // give it a second chance; a second one lost the same way is the pattern
                 return Verdict.PROBE;
             }
             return Verdict.DOWN;

@@ -129,7 +129,7 @@ final class DeviceManagedConnection implements ManagedConnection {
                 return borrowed;
             }
         } catch (DeviceException | RuntimeException e) {
-            user.set(null);
+            exit(); // also tells the container of a failure that arrived while we looked
             throw e;
         }
     }
@@ -200,6 +200,10 @@ final class DeviceManagedConnection implements ManagedConnection {
         }
         if (giving != null) {
             health.giveBack(giving);
+        }
+        if (destroyed) {
+            throw new ConnectionLostException(deviceId(), health.device().address(),
+                    "the pool closed this connection while its request was being sent again", null);
         }
         DeviceLink borrowed = health.lease(maxWaitMs);
         synchronized (this) {

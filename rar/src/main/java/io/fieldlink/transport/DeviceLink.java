@@ -85,9 +85,14 @@ public final class DeviceLink {
     private volatile boolean leased;
     private volatile boolean answerMayArrive;
     /** Frames sent with send() whose answers no receive() has returned yet. */
-    private volatile int owed;
+    private final java.util.concurrent.atomic.AtomicInteger owed = new java.util.concurrent.atomic.AtomicInteger();
     /** The unanswered-frame number when the oldest owed send() went out: only later frames can answer it. */
     private volatile long owedAfter;
+    /**
+     * A send() without correlation happened in this lease: which later frame answers it cannot be
+     * known for sure (an unsolicited frame may be taken for it), so the link is never reused.
+     */
+    private volatile boolean uncorrelatedSend;
     private volatile boolean partialFrame;
     private volatile long framesUnanswered;
     private volatile long answers;
@@ -117,13 +122,14 @@ public final class DeviceLink {
 
     /** Usable, and nothing from an earlier exchange can still arrive: safe to hand to another borrower. */
     public boolean reusable() {
-        return isUsable() && !answerMayArrive && owed == 0 && !partialFrame;
+        return isUsable() && !answerMayArrive && owed.get() == 0 && !uncorrelatedSend && !partialFrame;
     }
 
     /** Why the link is not {@link #reusable()}, for logs. */
     public String notReusableBecause() {
         LinkFailure f = failure.get();
-        return f != null ? f.reason() : answerMayArrive || owed > 0 ? "an answer to an earlier frame may still arrive"
+        return f != null ? f.reason() : answerMayArrive || owed.get() > 0 ? "an answer to an earlier frame may still arrive"
+                : uncorrelatedSend ? "a send() without correlation: which frame answered it is not certain"
                 : partialFrame ? "part of a frame is still in the decoder" : !channel.isActive() ? "closed" : "reusable";
     }
 
@@ -154,6 +160,11 @@ public final class DeviceLink {
     public void lease() {
         lease++;
         leased = true;
+    }
+
+    /** A reserved id for heartbeats when the pool correlates (never given to a request). */
+    long heartbeatId() {
+        return correlation.idSpace() - 1;
     }
 
     /** The borrower gave the link back. */
@@ -192,9 +203,9 @@ public final class DeviceLink {
             throw new DeviceException(device.id(), device.address(), "frame has " + frame.length
                     + " bytes; the pool's correlation id needs " + (correlation.offset() + correlation.length()));
         }
-        if (!correlation.enabled() && owed > 0) {
+        if (!correlation.enabled() && owed.get() > 0) {
             // the next frame may answer an earlier send(): it would be taken for this request's answer
-            throw new DeviceException(device.id(), device.address(), owed + " answer(s) to earlier send() calls may "
+            throw new DeviceException(device.id(), device.address(), owed.get() + " answer(s) to earlier send() calls may "
                     + "still arrive on this connection; receive() them first, or use a new connection for request()");
         }
         long start = System.nanoTime();
@@ -238,8 +249,16 @@ public final class DeviceLink {
     /** Event loop: writes the request once every frame decoded so far is behind it. */
     private void start(Exchange ex) {
         LinkFailure f = failure.get();
-        if (f != null) {
-            ex.answer.completeExceptionally(new FrameInbox.LinkFailedException(f));
+        if (f != null || !channel.isActive()) {
+            // nothing of this request reaches the device: it may go out again on another connection
+            ex.answer.completeExceptionally(new FrameInbox.LinkFailedException(f != null ? f
+                    : new LinkFailure(LinkFailure.Kind.PEER_CLOSED, "connection already closed", null)));
+            return;
+        }
+        if (correlation.enabled() && inFlight.size() >= correlation.idSpace() - 1) {
+            ex.written = true; // refused, not lost: never sent again elsewhere
+            ex.answer.completeExceptionally(new IllegalStateException("all " + (correlation.idSpace() - 1)
+                    + " transaction ids of " + this + " are waiting for answers"));
             return;
         }
         // unread frames from before the request: receive() after a request sees only what came after it
@@ -269,6 +288,7 @@ public final class DeviceLink {
             }
             awaiting = ex;
         }
+        ex.written = true; // from here on bytes may reach the device: never sent again
         write(out, "write failed", ex);
     }
 
@@ -278,7 +298,7 @@ public final class DeviceLink {
         do {
             candidate = nextId;
             nextId = (nextId + 1) % space;
-        } while (inFlight.containsKey(candidate));
+        } while (inFlight.containsKey(candidate) || candidate == space - 1); // space - 1: the heartbeat's
         return candidate;
     }
 
@@ -286,11 +306,8 @@ public final class DeviceLink {
     public void send(byte[] frame) throws DeviceException {
         checkFrame(frame);
         awaitWritable(settings.requestTimeoutMs());
-        if (owed == 0) {
-            owedAfter = framesUnanswered;
-        }
-        owed++;
         if (correlation.enabled() && correlation.fits(frame)) {
+            owed.incrementAndGet(); // paid on the event loop when the frame with its id comes back
             // stamped and registered like a request, so its answer can never be taken for a
             // request's; the answer goes to receive() with the caller's own id
             Exchange ex = new Exchange(frame, true);
@@ -301,6 +318,10 @@ public final class DeviceLink {
                 throw lost(failure.get());
             }
             return;
+        }
+        uncorrelatedSend = true;
+        if (owed.getAndIncrement() == 0) {
+            owedAfter = framesUnanswered;
         }
         byte[] out = Arrays.copyOf(frame, frame.length + delimiter.length);
         System.arraycopy(delimiter, 0, out, frame.length, delimiter.length);
@@ -335,9 +356,10 @@ public final class DeviceLink {
             if (e == null) {
                 throw new DeviceTimeoutException(device.id(), device.address(), "no frame within " + timeoutMs + " ms");
             }
-            if (owed > 0 && e.seq() > owedAfter) {
-                // a frame that came after the oldest open send(): count it as that send's answer
-                owed--;
+            if (!correlation.enabled() && e.seq() > owedAfter && owed.get() > 0) {
+                // a frame that came after the oldest open send(): taken as its answer, for the rule that
+                // request() waits until sends are answered (the link is not reused either way)
+                owed.decrementAndGet();
                 owedAfter = e.seq();
             }
             return e.frame();
@@ -455,6 +477,7 @@ public final class DeviceLink {
                 System.arraycopy(ex.request, correlation.offset(), frame, correlation.offset(), correlation.length());
                 if (ex.forReceive) {
                     answers++;
+                    owed.decrementAndGet();
                     unanswered(frame, "answering a send()"); // for receive(); no warning: it is expected
                 } else {
                     answered(ex, frame);
@@ -491,7 +514,7 @@ public final class DeviceLink {
     private void unanswered(byte[] frame, String why) {
         long seq = ++framesUnanswered;
         boolean overflow = inbox.offer(lease, seq, frame);
-        if (overflow || (!leased && owed == 0)) {
+        if (overflow || (!leased && owed.get() == 0)) {
             long held = strayWarnings.permit(System.nanoTime());
             if (held >= 0) {
                 log.warn("{}: a frame arrived {} and nobody reads it; {} such frame(s) so far on this connection, "

@@ -16,7 +16,9 @@ import java.util.concurrent.TimeUnit;
  *
  * <p>Heartbeat: when the connection has been idle for {@code heartbeatIntervalMs} (an
  * {@code IdleStateHandler} upstream says so) and no application holds it, the handler sends
- * {@code heartbeatRequest} and takes the next frame as its answer. No answer within
+ * {@code heartbeatRequest} and takes the next frame as its answer (with correlation: the frame
+ * carrying the heartbeat's reserved id). A new connection sends one at once, so its first answer
+ * settles it. No answer within
  * {@code heartbeatTimeoutMs} means the device hangs although its kernel still ACKs: keepalive cannot
  * see that, so the link fails with {@link LinkFailure.Kind#HEARTBEAT_LOST}. Everything here runs on
  * the channel's event loop, so the heartbeat state needs no locking.
@@ -41,7 +43,10 @@ final class LinkHandler extends ChannelInboundHandlerAdapter {
             while (buf.isReadable()) {
                 byte[] frame = new byte[Math.min(buf.readableBytes(), max)];
                 buf.readBytes(frame);
-                if (heartbeatDeadline != null) {
+                var correlation = settings.correlation();
+                boolean heartbeatAnswer = heartbeatDeadline != null && (!correlation.enabled()
+                        || correlation.fits(frame) && correlation.read(frame) == link.heartbeatId());
+                if (heartbeatAnswer) {
                     heartbeatDeadline.cancel(false);
                     heartbeatDeadline = null;
                     link.heartbeatAnswered();
@@ -55,10 +60,33 @@ final class LinkHandler extends ChannelInboundHandlerAdapter {
     }
 
     @Override
+    public void channelActive(ChannelHandlerContext ctx) {
+        // a new connection is proven by an answer, not by the TCP accept: ask at once, and a device
+        // that closes idle connections sooner than heartbeatIntervalMs still gets its links settled
+        if (settings.heartbeatEnabled()) {
+            heartbeat(ctx);
+        }
+        ctx.fireChannelActive();
+    }
+
+    @Override
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
-        if (evt instanceof IdleStateEvent && heartbeatDeadline == null && !link.leased() && link.isUsable()) {
+        if (evt instanceof IdleStateEvent) {
+            heartbeat(ctx);
+        } else {
+            ctx.fireUserEventTriggered(evt);
+        }
+    }
+
+    private void heartbeat(ChannelHandlerContext ctx) {
+        if (heartbeatDeadline == null && !link.leased() && link.isUsable()) {
+            byte[] request = settings.heartbeatRequest();
+            var correlation = settings.correlation();
+            if (correlation.enabled() && correlation.fits(request)) {
+                correlation.write(request, link.heartbeatId()); // its answer is told apart by id
+            }
             ByteBuf beat = ctx.alloc().buffer();
-            beat.writeBytes(settings.heartbeatRequest());
+            beat.writeBytes(request);
             if (settings.framing().appendsDelimiter()) {
                 beat.writeBytes(settings.framing().delimiter());
             }
@@ -70,8 +98,6 @@ final class LinkHandler extends ChannelInboundHandlerAdapter {
                     link.fail(Failures.classify(w.cause(), "heartbeat write failed"));
                 }
             });
-        } else {
-            ctx.fireUserEventTriggered(evt);
         }
     }
 

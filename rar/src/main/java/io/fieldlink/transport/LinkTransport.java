@@ -214,8 +214,10 @@ public final class LinkTransport implements AutoCloseable {
                     connectResolved(b, device, address, result);
                 }
             });
-        } catch (RejectedExecutionException stopping) {
-            result.completeExceptionally(new LinkConnectException(LinkFailure.local("the adapter is stopping")));
+        } catch (RejectedExecutionException full) {
+            result.completeExceptionally(new LinkConnectException(group.isShuttingDown()
+                    ? LinkFailure.local("the adapter is stopping")
+                    : new LinkFailure(LinkFailure.Kind.OTHER, "too many name lookups waiting", full)));
         }
         return result;
     }

@@ -90,8 +90,14 @@ class DeviceStateMachineTest {
         DeviceHealth d = device();
         d.start();
         step();                                       // the first connect runs and is refused
-        while (d.state() != DeviceState.DOWN) {
-            step();
+        while (d.state() != DeviceState.DOWN) {       // a second chance 250 ms later, refused too
+            if (clock.nextDelay() > 0) {
+                long seen = clock.scheduledCount();
+                clock.advance(clock.nextDelay());
+                clock.awaitScheduled(seen, 5_000);
+            } else {
+                step();
+            }
         }
         assertThat(events.await(RecordingListener.firstVerdict("dev"), 5_000).change().kind())
                 .isEqualTo(DeviceStateChange.Kind.DROPPED);

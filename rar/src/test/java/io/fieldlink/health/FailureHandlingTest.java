@@ -257,6 +257,27 @@ class FailureHandlingTest {
     }
 
     @Test
+    void withAHeartbeatADeviceClosingIdleConnectionsSoonerThanTheHeartbeatStaysUp() throws Exception {
+        // links settle on the heartbeat sent at connect, not on one after heartbeatIntervalMs of idle
+        DeviceConnectionFactory f = adapter.factory("hb-idle", sim, m -> {
+            m.setHeartbeatIntervalMs(2_000);
+            m.setHeartbeatRequest("50494e47"); // PING
+            m.setHeartbeatTimeoutMs(500);
+        });
+        assertThat(f.devices().get(0).state()).isEqualTo(DeviceState.UP);
+        sim.idleCloseMs(400);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (sim.idleCloses() < 4 && System.nanoTime() < deadline) {
+            Thread.sleep(10);
+        }
+        assertThat(sim.idleCloses()).isGreaterThanOrEqualTo(4);
+        assertThat(adapter.events.edges()).isEmpty();
+        try (DeviceConnection c = f.getConnection()) {
+            assertThat(c.request(ascii("still here"), TIMEOUT)).isEqualTo(ascii("still here"));
+        }
+    }
+
+    @Test
     void aPoolConfiguredToWaitWaitsForTheDeviceInsteadOfFailing() throws Exception {
         DeviceConnectionFactory f = adapter.factory("patient", sim, m -> m.setWaitWhileDownMs(5_000));
         try (DeviceConnection c = f.getConnection()) {

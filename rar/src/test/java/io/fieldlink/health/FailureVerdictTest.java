@@ -47,9 +47,10 @@ class FailureVerdictTest {
             RESET            | CONNECT   | 2      | 0          | UP      | CLIENT_LIMIT
             PEER_CLOSED      | SETTLING  | 1      | 1          | UP      | CLIENT_LIMIT
             RESET            | SETTLING  | 1      | 1          | UNKNOWN | CLIENT_LIMIT
-            # ... and with none, the device does not serve us at all
-            REFUSED          | CONNECT   | 0      | 0          | UP      | DOWN
-            REFUSED          | CONNECT   | 0      | 0          | UNKNOWN | DOWN
+            # ... and with none: a second chance, then the device does not serve us at all
+            REFUSED          | CONNECT   | 0      | 1          | UP      | PROBE
+            REFUSED          | CONNECT   | 0      | 2          | UP      | DOWN
+            REFUSED          | CONNECT   | 0      | 2          | UNKNOWN | DOWN
             # a connect nobody answers, or no route: dead, whatever the other links still look like
             TIMED_OUT        | CONNECT   | 2      | 0          | UP      | DOWN
             NETWORK          | CONNECT   | 1      | 0          | UP      | DOWN
