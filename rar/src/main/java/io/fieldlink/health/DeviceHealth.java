@@ -96,6 +96,8 @@ public final class DeviceHealth {
     private long epoch;
     /** Links the device lost since it last gave us a working connection, and the last reason: an outage's prelude. */
     private int lostSinceConnect;
+    private final List<DeviceLink> downLinks = new ArrayList<>();
+    private LinkFailure downReason;
     private String lastLoss;
     /** Fresh links lost before they settled, in a row: two mean a device that accepts and drops. */
     private int freshLostInARow;
@@ -377,6 +379,7 @@ public final class DeviceHealth {
         if (toClose != null) {
             toClose.close(LinkFailure.local(closed ? "adapter stopping" : "connection no longer needed"));
         }
+        closeDownLinks();
     }
 
     /** A new link: watched, idle (or straight to the first caller in line), settling. Caller holds the lock. */
@@ -460,6 +463,25 @@ public final class DeviceHealth {
             apply(verdict, f);
             refill();
         }
+        closeDownLinks();
+    }
+
+    /**
+     * Closes the links a DOWN edge took out of the books, after the lock is released: closing can
+     * run failure listeners inline (an event loop that is stopping), and those take other locks.
+     */
+    private void closeDownLinks() {
+        List<DeviceLink> closing;
+        LinkFailure why;
+        synchronized (this) {
+            if (downLinks.isEmpty()) {
+                return;
+            }
+            closing = new ArrayList<>(downLinks);
+            downLinks.clear();
+            why = downReason;
+        }
+        closing.forEach(l -> l.close(why));
     }
 
     /** Carries out a verdict. Caller holds the lock. */
@@ -527,7 +549,8 @@ public final class DeviceHealth {
         monitor.publish(seq -> new DeviceStateChange(DeviceStateChange.Kind.DROPPED, pool, device.id(),
                 device.address(), cause, downSince, 0, 0, count, seq, downSince, initial));
         LinkFailure downFailure = new LinkFailure(LinkFailure.Kind.DEVICE_DOWN, "device down: " + cause, null);
-        affected.forEach(l -> l.close(downFailure));
+        downLinks.addAll(affected); // closed by the caller once it leaves the lock (closeDownLinks)
+        downReason = downFailure;
         reconnector.reset();
         reconnector.scheduleNext(this::attemptReconnect);
         notifyAll();

@@ -57,14 +57,18 @@ final class DeviceConnectionHandle implements DeviceConnection {
     public byte[] request(byte[] frame, Duration timeout) throws DeviceException {
         long ms = timeoutMs(timeout);
         return exchange((link, mc) -> {
+            // the caller's timeout covers every attempt together (not the wait in line for a connection)
+            long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(ms);
             DeviceLink l = link;
             for (int attempt = 1; ; attempt++) {
                 try {
-                    return l.request(frame, ms);
+                    long left = attempt == 1 ? ms
+                            : Math.max(1, java.util.concurrent.TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime()));
+                    return l.request(frame, left);
                 } catch (NotDeliveredException notSent) {
                     // e.g. the device closed this idle connection as we borrowed it: nothing reached
                     // it, so another connection may carry the request without doing anything twice
-                    if (attempt == ATTEMPTS_WHEN_NOT_SENT) {
+                    if (attempt == ATTEMPTS_WHEN_NOT_SENT || System.nanoTime() - deadline >= 0) {
                         throw notSent;
                     }
                     l = mc.replaceLink();

@@ -117,17 +117,11 @@ final class DeviceManagedConnection implements ManagedConnection {
                 }
             }
             DeviceLink borrowed = health.lease(maxWaitMs);
-            synchronized (this) {
-                if (destroyed) {
-                    health.giveBack(borrowed);
-                    throw new IllegalStateException("connection to " + deviceId() + " was destroyed by the container");
-                }
-                link = borrowed;
-                Consumer<LinkFailure> w = f -> linkFailed(borrowed, f);
-                watch = w;
-                borrowed.onFailure(w);
-                return borrowed;
+            if (!adopt(borrowed)) {
+                health.giveBack(borrowed); // outside our lock: the device's lock is never taken under it
+                throw new IllegalStateException("connection to " + deviceId() + " was destroyed by the container");
             }
+            return borrowed;
         } catch (DeviceException | RuntimeException e) {
             exit(); // also tells the container of a failure that arrived while we looked
             throw e;
@@ -206,17 +200,24 @@ final class DeviceManagedConnection implements ManagedConnection {
                     "the pool closed this connection while its request was being sent again", null);
         }
         DeviceLink borrowed = health.lease(maxWaitMs);
-        synchronized (this) {
-            if (destroyed) {
-                health.giveBack(borrowed);
-                throw new IllegalStateException("connection to " + deviceId() + " was destroyed by the container");
-            }
-            link = borrowed;
-            Consumer<LinkFailure> w = f -> linkFailed(borrowed, f);
-            watch = w;
-            borrowed.onFailure(w);
-            return borrowed;
+        if (!adopt(borrowed)) {
+            health.giveBack(borrowed);
+            throw new ConnectionLostException(deviceId(), health.device().address(),
+                    "the pool closed this connection while its request was being sent again", null);
         }
+        return borrowed;
+    }
+
+    /** Holds {@code borrowed} and watches it; false if the container destroyed this connection meanwhile. */
+    private synchronized boolean adopt(DeviceLink borrowed) {
+        if (destroyed) {
+            return false;
+        }
+        link = borrowed;
+        Consumer<LinkFailure> w = f -> linkFailed(borrowed, f);
+        watch = w;
+        borrowed.onFailure(w);
+        return true;
     }
 
     /** Gives the borrowed link back to the device, unless an exchange still runs on it (then it goes after). */

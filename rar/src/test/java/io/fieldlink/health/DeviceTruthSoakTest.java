@@ -80,6 +80,7 @@ class DeviceTruthSoakTest {
         LongAdder lost = new LongAdder();
         LongAdder busy = new LongAdder();
         LongAdder done = new LongAdder();
+        List<RuntimeException> unexpected = new java.util.concurrent.CopyOnWriteArrayList<>();
         int total = threads * perThread;
         AtomicBoolean finished = new AtomicBoolean();
         ExecutorService pool = Executors.newFixedThreadPool(threads + 1);
@@ -107,6 +108,8 @@ class DeviceTruthSoakTest {
                             busy.increment();
                         } catch (DeviceException e) {
                             lost.increment(); // a reset or a DOWN closed the connection under the request
+                        } catch (RuntimeException e) {
+                            unexpected.add(e); // a bug: reported below, and the run goes on
                         }
                         done.increment();
                     }
@@ -115,7 +118,7 @@ class DeviceTruthSoakTest {
             }
             // the chaos: every connection reset now and then, and OUTAGES real outages spread over the run
             int outages = 0;
-            while (done.sum() < total) {
+            while (done.sum() < total && !workers.stream().allMatch(Future::isDone)) {
                 if (outages < OUTAGES && done.sum() >= (long) total * (outages + 1) / (OUTAGES + 1)) {
                     outages++;
                     int n = outages;
@@ -154,6 +157,7 @@ class DeviceTruthSoakTest {
         Files.writeString(results, line + "\n", StandardOpenOption.APPEND);
 
         assertThat(finished).isTrue();
+        assertThat(unexpected).as("unchecked exceptions out of request()").isEmpty();
         assertThat(wrong.sum()).as("answers that were not the request's own").isZero();
         assertThat(drops).as("DROPPED notices vs real outages injected").isEqualTo(OUTAGES);
         assertThat(restores).isEqualTo(OUTAGES);
