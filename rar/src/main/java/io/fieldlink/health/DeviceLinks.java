@@ -107,15 +107,14 @@ final class DeviceLinks {
         return leased.contains(link);
     }
 
-    /** Open, settled links other than {@code except}: evidence that the device serves us. */
-    int healthyOthers(DeviceLink except) {
-        int n = 0;
+    /** Whether some open link survived the settle time or answered: the device serves us on it. */
+    private boolean anySettled() {
         for (DeviceLink l : open) {
-            if (l != except && l.isUsable() && isSettled(l)) {
-                n++;
+            if (l.isUsable() && isSettled(l)) {
+                return true;
             }
         }
-        return n;
+        return false;
     }
 
     /** Open, usable links other than {@code except}, settled or not: evidence that the device accepts us. */
@@ -136,7 +135,7 @@ final class DeviceLinks {
      * caller its request while a proven link will be free in a moment.
      */
     DeviceLink lease() {
-        boolean anySettled = healthyOthers(null) > 0;
+        boolean anySettled = anySettled();
         for (Iterator<DeviceLink> it = idle.iterator(); it.hasNext(); ) {
             DeviceLink l = it.next();
             if (!l.isUsable()) {

@@ -116,9 +116,8 @@ final class DeviceManagedConnection implements ManagedConnection {
                     return link;
                 }
             }
-            DeviceLink borrowed = health.lease(maxWaitMs);
-            if (!adopt(borrowed)) {
-                health.giveBack(borrowed); // outside our lock: the device's lock is never taken under it
+            DeviceLink borrowed = borrow();
+            if (borrowed == null) {
                 throw new IllegalStateException("connection to " + deviceId() + " was destroyed by the container");
             }
             return borrowed;
@@ -183,29 +182,43 @@ final class DeviceManagedConnection implements ManagedConnection {
     DeviceLink replaceLink() throws DeviceException {
         DeviceLink giving;
         synchronized (this) {
-            giving = link;
-            link = null;
-            broken = null;
-            errorPending = false;
-            if (giving != null && watch != null) {
-                giving.removeFailureListener(watch);
-            }
-            watch = null;
+            giving = detach();
         }
         if (giving != null) {
             health.giveBack(giving);
         }
-        if (destroyed) {
-            throw new ConnectionLostException(deviceId(), health.device().address(),
-                    "the pool closed this connection while its request was being sent again", null);
-        }
-        DeviceLink borrowed = health.lease(maxWaitMs);
-        if (!adopt(borrowed)) {
-            health.giveBack(borrowed);
+        DeviceLink borrowed = destroyed ? null : borrow();
+        if (borrowed == null) {
             throw new ConnectionLostException(deviceId(), health.device().address(),
                     "the pool closed this connection while its request was being sent again", null);
         }
         return borrowed;
+    }
+
+    /**
+     * Borrows a link and holds it (fair wait, bounded by maxWaitMs); {@code null} if the container
+     * destroyed this connection meanwhile (the link went back).
+     */
+    private DeviceLink borrow() throws DeviceException {
+        DeviceLink borrowed = health.lease(maxWaitMs);
+        if (!adopt(borrowed)) {
+            health.giveBack(borrowed); // outside our lock: the device's lock is never taken under it
+            return null;
+        }
+        return borrowed;
+    }
+
+    /** Lets go of the held link (caller holds our lock); the caller gives it back to the device. */
+    private DeviceLink detach() {
+        DeviceLink giving = link;
+        link = null;
+        broken = null; // the broken link goes back to the device (which closes it); this connection is fine
+        errorPending = false;
+        if (giving != null && watch != null) {
+            giving.removeFailureListener(watch);
+        }
+        watch = null;
+        return giving;
     }
 
     /** Holds {@code borrowed} and watches it; false if the container destroyed this connection meanwhile. */
@@ -228,14 +241,7 @@ final class DeviceManagedConnection implements ManagedConnection {
                 releaseAfterExchange = true;
                 return;
             }
-            giving = link;
-            link = null;
-            broken = null; // the broken link goes back to the device (which closes it); this connection is fine
-            errorPending = false;
-            if (giving != null && watch != null) {
-                giving.removeFailureListener(watch);
-            }
-            watch = null;
+            giving = detach();
         }
         if (giving != null) {
             health.giveBack(giving);

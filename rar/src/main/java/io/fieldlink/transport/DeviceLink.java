@@ -289,7 +289,7 @@ public final class DeviceLink {
             awaiting = ex;
         }
         ex.written = true; // from here on bytes may reach the device: never sent again
-        write(out, "write failed", ex);
+        write(out, "write failed");
     }
 
     private long nextFreeId() {
@@ -325,21 +325,17 @@ public final class DeviceLink {
         }
         byte[] out = Arrays.copyOf(frame, frame.length + delimiter.length);
         System.arraycopy(delimiter, 0, out, frame.length, delimiter.length);
-        write(out, "write failed", null);
+        write(out, "write failed");
     }
 
-    private void write(byte[] out, String context, Exchange ex) {
+    private void write(byte[] out, String context) {
         if (log.isTraceEnabled()) {
             log.trace("{}: send {}", this, Payloads.preview(out, settings.payloadPreviewBytes()));
         }
         // a heap buffer: allocating from Netty's pooled allocator here would give every application
         // thread its own arena cache
         channel.writeAndFlush(Unpooled.wrappedBuffer(out)).addListener(w -> {
-            if (w.isSuccess()) {
-                if (ex != null) {
-                    ex.written = true;
-                }
-            } else {
+            if (!w.isSuccess()) {
                 fail(Failures.classify(w.cause(), context));
             }
         });

@@ -37,17 +37,6 @@ public record LinkFailure(Kind kind, String reason, Throwable cause) {
         LOCAL
     }
 
-    /** The failure itself shows the device unreachable: mark it DOWN without a second opinion. */
-    public boolean provesDeviceDown() {
-        return kind == Kind.TIMED_OUT || kind == Kind.HEARTBEAT_LOST || kind == Kind.NETWORK;
-    }
-
-    /** The device may be fine (it may have closed an idle connection): try a fresh connect before calling it DOWN. */
-    public boolean needsProbe() {
-        return kind == Kind.RESET || kind == Kind.PEER_CLOSED || kind == Kind.RESPONSE_TIMEOUT || kind == Kind.OTHER
-                || kind == Kind.REFUSED;
-    }
-
     /** Whether the container must hear of it as {@code CONNECTION_ERROR_OCCURRED}. */
     public boolean isError() {
         return kind != Kind.LOCAL;
