@@ -103,7 +103,8 @@ final class DeviceManagedConnection implements ManagedConnection {
         try {
             synchronized (this) {
                 if (destroyed) {
-                    throw new IllegalStateException("connection to " + deviceId() + " was destroyed by the container");
+                    throw new ConnectionLostException(deviceId(), health.device().address(),
+                            "the pool closed this connection", null);
                 }
                 LinkFailure earlier = broken != null ? broken : link == null ? null : link.failure();
                 if (earlier != null && earlier.isError()) {
@@ -118,7 +119,8 @@ final class DeviceManagedConnection implements ManagedConnection {
             }
             DeviceLink borrowed = borrow();
             if (borrowed == null) {
-                throw new IllegalStateException("connection to " + deviceId() + " was destroyed by the container");
+                throw new ConnectionLostException(deviceId(), health.device().address(),
+                        "the pool closed this connection while it waited for one of the device's", null);
             }
             return borrowed;
         } catch (DeviceException | RuntimeException e) {
@@ -288,8 +290,12 @@ final class DeviceManagedConnection implements ManagedConnection {
     /** A handle was closed by the application: the link goes back to the device, then the pool hears of it. */
     void handleClosed(DeviceConnectionHandle handle) {
         forget(handle);
-        if (destroyed) {
-            return;
+        synchronized (this) {
+            // an error event already on its way: the container destroys this connection and must not
+            // also be told it is free (it would hand it to the next caller, then destroy it under them)
+            if (destroyed || errorFired) {
+                return;
+            }
         }
         ConnectionEvent event = new ConnectionEvent(this, ConnectionEvent.CONNECTION_CLOSED);
         event.setConnectionHandle(handle);
