@@ -46,7 +46,8 @@ final class DeviceManagedConnection implements ManagedConnection {
     private static final Logger log = LoggerFactory.getLogger(DeviceManagedConnection.class);
 
     private final DeviceManagedConnectionFactory mcf;
-    private final DeviceHealth health;
+    /** The device served; changes only while no handle and no link are held (see {@link #serve}). */
+    private volatile DeviceHealth health;
     private final long maxWaitMs;
     private final HealthMonitor monitor;
     private final List<ConnectionEventListener> listeners = new CopyOnWriteArrayList<>();
@@ -254,23 +255,45 @@ final class DeviceManagedConnection implements ManagedConnection {
 
     @Override
     public Object getConnection(Subject subject, ConnectionRequestInfo cri) throws ResourceException {
-        String wanted = cri instanceof DeviceRequestInfo dri ? dri.deviceId() : deviceId();
-        if (!wanted.equals(deviceId())) {
-            // The container handed us a connection to another device: its pool does not match
-            // connections. Refuse rather than talk to the wrong device.
-            throw new ResourceAllocationException("pooled connection is to device " + deviceId() + ", not "
-                    + wanted + ": a pool serving several devices needs connection matching "
-                    + "(Payara/GlassFish: --matchconnections=true)");
-        }
-        if (!isUsable()) {
-            throw new ResourceAllocationException("connection to device " + deviceId() + " is no longer usable"
-                    + (broken == null ? "" : ": " + broken.reason()));
-        }
+        String wanted = cri instanceof DeviceRequestInfo dri ? dri.deviceId() : mcf.defaultDeviceId();
         DeviceConnectionHandle handle = new DeviceConnectionHandle(this);
         synchronized (this) {
+            serve(wanted);
+            if (!isUsable()) {
+                throw new ResourceAllocationException("connection to device " + deviceId() + " is no longer usable"
+                        + (broken == null ? "" : ": " + broken.reason()));
+            }
             handles.add(handle);
         }
         return handle;
+    }
+
+    /**
+     * Whether this connection can serve {@code deviceId} now: it serves it already, or it is idle
+     * (no handle, no borrowed link), so it can move to it. A managed connection owns no socket, so
+     * any idle one serves any device of its pool: a container that matches by connection (one pool
+     * per connection definition, as IronJacamar's) never has to destroy one to reach another device.
+     */
+    synchronized boolean canServe(String deviceId) {
+        return !destroyed && broken == null && (deviceId.equals(deviceId()) || (handles.isEmpty() && link == null));
+    }
+
+    /** Moves this idle connection to {@code deviceId}'s device of the same pool (caller holds our lock). */
+    private void serve(String deviceId) throws ResourceException {
+        if (deviceId.equals(deviceId())) {
+            return;
+        }
+        if (!handles.isEmpty() || link != null) {
+            throw new ResourceAllocationException("pooled connection is in use for device " + deviceId()
+                    + ", not " + deviceId + ": the container shared a busy connection across devices");
+        }
+        try {
+            health = mcf.pool().device(deviceId);
+        } catch (DeviceException e) {
+            ResourceAllocationException re = new ResourceAllocationException(e.getMessage());
+            re.initCause(e);
+            throw re;
+        }
     }
 
     @Override
@@ -278,12 +301,13 @@ final class DeviceManagedConnection implements ManagedConnection {
         if (!(connection instanceof DeviceConnectionHandle handle)) {
             throw new ResourceException("not a FieldLink connection handle: " + connection);
         }
+        synchronized (this) {
+            serve(handle.deviceId());
+            handles.add(handle);
+        }
         DeviceManagedConnection previous = handle.reassociate(this);
         if (previous != null) {
             previous.forget(handle);
-        }
-        synchronized (this) {
-            handles.add(handle);
         }
     }
 

@@ -96,10 +96,12 @@ public class DeviceManagedConnectionFactory implements ManagedConnectionFactory,
     @Override
     public Object createConnectionFactory(ConnectionManager cm) throws ResourceException {
         config();
-        // opened now, so every device is watched from the moment the server makes the factory; but
-        // some servers (IronJacamar) make factories before they start the adapter: then on first use
-        if (resourceAdapter == null || resourceAdapter.isStarted()) {
+        // the pool opens now, so every device is watched from the moment the server makes the
+        // factory; IronJacamar makes factories before it starts the adapter: then at its start
+        if (resourceAdapter == null) {
             pool();
+        } else {
+            resourceAdapter.openWhenStarted(this);
         }
         return new DeviceConnectionFactoryImpl(this, cm, null);
     }
@@ -139,15 +141,20 @@ public class DeviceManagedConnectionFactory implements ManagedConnectionFactory,
     public ManagedConnection matchManagedConnections(@SuppressWarnings("rawtypes") Set candidates, Subject subject,
                                                      ConnectionRequestInfo cri) throws ResourceException {
         String wanted = deviceOf(cri);
+        DeviceManagedConnection idle = null;
         for (Object o : candidates) {
             // Unusable ones are skipped, never reported from here: the error event comes from the
             // health thread, and firing it inside matching leaks connections in some containers.
-            if (o instanceof DeviceManagedConnection mc && mc.factory() == this && mc.deviceId().equals(wanted)
-                    && mc.isUsable()) {
-                return mc;
+            if (o instanceof DeviceManagedConnection mc && mc.factory() == this && mc.isUsable()) {
+                if (mc.deviceId().equals(wanted)) {
+                    return mc;
+                }
+                if (idle == null && mc.canServe(wanted)) {
+                    idle = mc; // holds no socket: it can serve the wanted device as well
+                }
             }
         }
-        return null;
+        return idle;
     }
 
     @Override
@@ -159,6 +166,11 @@ public class DeviceManagedConnectionFactory implements ManagedConnectionFactory,
             }
         }
         return invalid;
+    }
+
+    /** The device a request without a device id goes to (a single-device pool's only device). */
+    String defaultDeviceId() throws ResourceException {
+        return pool().defaultDevice().id();
     }
 
     private String deviceOf(ConnectionRequestInfo cri) throws ResourceException {
@@ -178,6 +190,11 @@ public class DeviceManagedConnectionFactory implements ManagedConnectionFactory,
             ipe.initCause(e);
             throw ipe;
         }
+    }
+
+    /** Opens this factory's pool (its devices are watched from now on); called by the adapter's start. */
+    void openPool() throws ResourceException {
+        pool();
     }
 
     /**

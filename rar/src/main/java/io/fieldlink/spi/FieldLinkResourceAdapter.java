@@ -29,6 +29,8 @@ import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.io.Serializable;
 import java.util.List;
+import java.lang.ref.WeakReference;
+import java.util.ArrayList;
 import java.util.Locale;
 import java.util.Objects;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -72,6 +74,7 @@ public class FieldLinkResourceAdapter implements ResourceAdapter, Serializable {
     private transient volatile NoticePublisher notices;
     private transient volatile NoticeStats noticesOff = NoticeStats.disabled("adapter not started");
     private final transient List<DeviceStateListener> listeners = new CopyOnWriteArrayList<>();
+    private final transient List<WeakReference<DeviceManagedConnectionFactory>> madeBeforeStart = new ArrayList<>();
 
     @Override
     public void start(BootstrapContext ctx) throws ResourceAdapterInternalException {
@@ -100,7 +103,9 @@ public class FieldLinkResourceAdapter implements ResourceAdapter, Serializable {
         try {
             AdapterRuntime r = new AdapterRuntime(threads, kind, "fieldlink");
             listeners.forEach(r.monitor()::addListener);
-            runtime = r;
+            synchronized (this) {
+                runtime = r;
+            }
         } catch (RuntimeException | Error e) {
             throw new ResourceAdapterInternalException("FieldLink resource adapter failed to start: " + e, e);
         }
@@ -108,6 +113,42 @@ public class FieldLinkResourceAdapter implements ResourceAdapter, Serializable {
             startNotices(jms);
         }
         log.info("FieldLink resource adapter started ({})", runtime.transport().describe());
+        openPoolsMadeBeforeStart();
+    }
+
+    /**
+     * Opens {@code mcf}'s pool now if the adapter runs, else when it starts. Some servers
+     * (IronJacamar) make connection factories while deploying, before {@link #start}; their devices
+     * must be watched from the start all the same, not from the first request.
+     */
+    void openWhenStarted(DeviceManagedConnectionFactory mcf) throws ResourceException {
+        synchronized (this) {
+            if (runtime == null) {
+                // weakly held: a factory the server discards before the start must not be kept
+                madeBeforeStart.add(new WeakReference<>(mcf));
+                return;
+            }
+        }
+        mcf.openPool();
+    }
+
+    private void openPoolsMadeBeforeStart() {
+        List<WeakReference<DeviceManagedConnectionFactory>> waiting;
+        synchronized (this) {
+            waiting = new ArrayList<>(madeBeforeStart);
+            madeBeforeStart.clear();
+        }
+        for (WeakReference<DeviceManagedConnectionFactory> ref : waiting) {
+            DeviceManagedConnectionFactory mcf = ref.get();
+            if (mcf != null) {
+                try {
+                    mcf.openPool();
+                } catch (ResourceException | RuntimeException e) {
+                    // its callers get the same error on first use; the other pools still open
+                    log.warn("FieldLink pool could not open at adapter start: {}", e.getMessage());
+                }
+            }
+        }
     }
 
     private JndiJmsTarget resolveNoticeTarget() throws ResourceAdapterInternalException {

@@ -58,6 +58,39 @@ class LifecycleTest {
         assertThatThrownBy(f::getConnection).isInstanceOf(DeviceException.class);
     }
 
+    /**
+     * IronJacamar (WildFly) makes connection factories while deploying, before it starts the
+     * adapter: the pool must still open when the adapter starts, so its devices are watched from
+     * then on, not from the first request.
+     */
+    @Test
+    void aFactoryMadeBeforeTheAdapterStartsOpensItsPoolWhenTheAdapterStarts() throws Exception {
+        FieldLinkResourceAdapter ra = new FieldLinkResourceAdapter();
+        ra.setNoticeConnectionFactory("none");
+        ra.setNoticeTopic("none");
+        DeviceManagedConnectionFactory mcf = new DeviceManagedConnectionFactory();
+        mcf.setDeviceId("plc");
+        mcf.setHost(sim.host());
+        mcf.setPort(sim.port());
+        mcf.setResourceAdapter(ra);
+        var cm = new StandaloneConnectionManager(mcf);
+        DeviceConnectionFactoryImpl f = (DeviceConnectionFactoryImpl) mcf.createConnectionFactory(cm);
+        assertThat(sim.connectionsAccepted()).isZero();
+        ra.start(null);
+        try {
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+            while (sim.openConnections() == 0 && System.nanoTime() < deadline) {
+                Thread.sleep(10);
+            }
+            assertThat(sim.openConnections()).as("device connection opened by the adapter's start, no request made")
+                    .isEqualTo(1);
+            assertThat(f.devices()).singleElement().satisfies(d -> assertThat(d.openConnections()).isEqualTo(1));
+        } finally {
+            ra.stop();
+        }
+        assertThat(Threads.awaitGone("fieldlink", 5_000)).isEmpty();
+    }
+
     @Test
     void aStandaloneFactoryWorksWithoutAServerAndCleansUpOnClose() throws Exception {
         DeviceManagedConnectionFactory mcf = new DeviceManagedConnectionFactory();

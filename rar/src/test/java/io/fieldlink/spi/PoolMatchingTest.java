@@ -77,6 +77,35 @@ class PoolMatchingTest {
                 .hasMessageContaining("not a device of pool").hasMessageContaining("[a, b]");
     }
 
+    /**
+     * IronJacamar keeps one pool per connection definition and destroys every idle managed
+     * connection that matching rejects (IJ000612 on each request that alternates devices): an idle
+     * one, which holds no socket, must serve whichever device of its pool is asked for.
+     */
+    @Test
+    void anIdleManagedConnectionServesAnyDeviceOfItsPoolAndABusyOneOnlyItsOwn() throws Exception {
+        DeviceManagedConnectionFactory mcf = table(2);
+        adapter.factory(mcf);
+        ManagedConnection ma = mcf.createManagedConnection(null, new DeviceRequestInfo("a"));
+        try {
+            assertThat(mcf.matchManagedConnections(Set.of(ma), null, new DeviceRequestInfo("b"))).isSameAs(ma);
+            DeviceConnection onB = (DeviceConnection) ma.getConnection(null, new DeviceRequestInfo("b"));
+            assertThat(onB.deviceId()).isEqualTo("b");
+            assertThat(ask(onB)).isEqualTo("B");
+            // busy for b (a handle, a borrowed link): it serves b only
+            assertThat(mcf.matchManagedConnections(Set.of(ma), null, new DeviceRequestInfo("a"))).isNull();
+            assertThatThrownBy(() -> ma.getConnection(null, new DeviceRequestInfo("a")))
+                    .isInstanceOf(ResourceException.class).hasMessageContaining("in use for device b");
+            onB.close();
+            assertThat(mcf.matchManagedConnections(Set.of(ma), null, new DeviceRequestInfo("a"))).isSameAs(ma);
+            DeviceConnection onA = (DeviceConnection) ma.getConnection(null, new DeviceRequestInfo("a"));
+            assertThat(ask(onA)).isEqualTo("A");
+            onA.close();
+        } finally {
+            ma.destroy();
+        }
+    }
+
     @Test
     void matchManagedConnectionsPicksTheRequestedDeviceAndNeverFires() throws Exception {
         DeviceManagedConnectionFactory mcf = table(2);
@@ -85,10 +114,7 @@ class PoolMatchingTest {
         ManagedConnection mb = mcf.createManagedConnection(null, new DeviceRequestInfo("b"));
         try {
             assertThat(mcf.matchManagedConnections(Set.of(ma, mb), null, new DeviceRequestInfo("b"))).isSameAs(mb);
-            assertThat(mcf.matchManagedConnections(Set.of(ma), null, new DeviceRequestInfo("b"))).isNull();
             assertThat(mcf.matchManagedConnections(Set.of(ma, mb), null, null)).isSameAs(ma);
-            assertThatThrownBy(() -> ma.getConnection(null, new DeviceRequestInfo("b")))
-                    .isInstanceOf(ResourceException.class).hasMessageContaining("--matchconnections=true");
             assertThat(mcf.getInvalidConnections(Set.of(ma, mb))).isEmpty();
             DeviceConnection onB = (DeviceConnection) mb.getConnection(null, new DeviceRequestInfo("b"));
             assertThat(ask(onB)).isEqualTo("B"); // mb now holds one of b's links
@@ -98,7 +124,9 @@ class PoolMatchingTest {
                 Thread.sleep(10);
             }
             assertThat(mcf.getInvalidConnections(Set.of(ma, mb))).containsExactly(mb);
-            assertThat(mcf.matchManagedConnections(Set.of(ma, mb), null, new DeviceRequestInfo("b"))).isNull();
+            // never the broken one; the idle one may serve b (its caller then fails fast: b is DOWN)
+            assertThat(mcf.matchManagedConnections(Set.of(ma, mb), null, new DeviceRequestInfo("b"))).isSameAs(ma);
+            assertThat(mcf.matchManagedConnections(Set.of(mb), null, new DeviceRequestInfo("b"))).isNull();
         } finally {
             ma.destroy();
             mb.destroy();
