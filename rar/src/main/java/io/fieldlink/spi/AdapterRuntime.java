@@ -182,6 +182,14 @@ public final class AdapterRuntime implements AutoCloseable {
         return closed;
     }
 
+    private static void stopStep(String what, Runnable step) {
+        try {
+            step.run();
+        } catch (RuntimeException | LinkageError e) {
+            log.warn("FieldLink stop: closing the {} failed; going on with the rest", what, e);
+        }
+    }
+
     @Override
     public void close() {
         if (closed) {
@@ -194,8 +202,11 @@ public final class AdapterRuntime implements AutoCloseable {
             pools.clear();
             references.clear();
         }
-        open.forEach(PoolRuntime::close);
-        transport.close();
-        monitor.close();
+        // each step on its own: one that fails must not leave the event loops or the health thread running
+        for (PoolRuntime p : open) {
+            stopStep("pool " + p.name(), p::close);
+        }
+        stopStep("transport", transport::close);
+        stopStep("health monitor", monitor::close);
     }
 }

@@ -45,7 +45,8 @@ class OpenLibertyIT extends PortableAdapterContract {
     @Override
     List<String> failureMarkers() {
         // application failed to start / resource adapter failed / configuration error
-        return List.of("CWWKZ0002E", "CWWKZ0004E", "J2CA7002E", "CWWKG0014E");
+        return List.of("CWWKZ0002E", "CWWKZ0004E", "J2CA7002E", "CWWKG0014E",
+                "CWWKL0002E"); // a class that could not be loaded (e.g. by a resource adapter stopping)
     }
 
     @Override
