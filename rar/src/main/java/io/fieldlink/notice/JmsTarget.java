@@ -5,11 +5,11 @@ import jakarta.jms.Topic;
 
 /**
  * Where notices go: a JMS connection factory and a topic. In a server both come from JNDI
- * ({@link JndiJmsTarget}), looked up when they are needed; tests and standalone users can hand
- * them over directly with {@link #of}.
+ * ({@link JndiJmsTarget}), looked up when they are needed and again after a failed send; tests and
+ * standalone users can hand them over directly with {@link #of}.
  *
  * <p>Contract: the publisher calls every method on its own thread only, {@link #resolve} before
- * {@link #connectionFactory} and {@link #topic}.
+ * {@link #connectionFactory} and {@link #topic}, and {@link #forget} after a send failed.
  */
 public interface JmsTarget {
 
@@ -27,6 +27,13 @@ public interface JmsTarget {
 
     /** The topic found by the last successful {@link #resolve}. */
     Topic topic() throws Exception;
+
+    /**
+     * Drops what {@link #resolve} found, so that the next {@code resolve} looks it up again: after a
+     * failed send the objects may belong to a JMS provider that was undeployed meanwhile.
+     */
+    default void forget() {
+    }
 
     /** For logs: what the target is. */
     String describe();

@@ -12,11 +12,13 @@ import java.util.Optional;
 /**
  * The connection factory and topic named by the adapter's {@code noticeConnectionFactory} and
  * {@code noticeTopic} properties, looked up in the server's JNDI by the notice publisher's thread
- * until both are bound (the JMS resources may be deployed after FieldLink).
+ * whenever it does not hold them: at first, until both are bound (the JMS resources may be deployed
+ * after FieldLink), and again after a failed send (they may have been redeployed).
  *
  * <pre>{@code
  * JndiJmsTarget jms = new JndiJmsTarget("jms/fieldlink/noticeFactory", "jms/fieldlink/notices");
  * jms.resolve();      // on the publisher thread; NameNotFoundException names what is not bound yet
+ * jms.forget();       // after a send failed: the next resolve() looks both names up again
  * }</pre>
  *
  * <p>Every lookup uses {@code new InitialContext()} with the server's default environment: on
@@ -156,6 +158,12 @@ public final class JndiJmsTarget implements JmsTarget {
             }
         }
         return false;
+    }
+
+    @Override
+    public void forget() {
+        factory = null;
+        topic = null;
     }
 
     @Override

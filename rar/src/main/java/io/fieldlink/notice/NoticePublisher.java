@@ -38,14 +38,15 @@ import java.util.function.BiConsumer;
  * bound, looks again with jittered backoff, the notices waiting in the outbox meanwhile; nothing
  * depends on whether the JMS resources were deployed before or after the adapter. Once both are
  * found it opens a JMS connection, sends every waiting notice in order, and closes it. A send that
- * fails (broker down, resource not deployed, provider blocking then failing) leaves the notice at the
- * head of the outbox; the thread waits with backoff and tries again, so notices arrive late but in
- * order. Delivery is at-least-once: a notice whose acknowledgement was lost is sent again with
+ * fails (broker down, resource undeployed, provider blocking then failing) leaves the notice at the
+ * head of the outbox and makes the target forget its resources (a redeployed JMS provider has new
+ * ones); the thread waits with backoff, looks them up again and retries, so notices arrive late but
+ * in order. Delivery is at-least-once: a notice whose acknowledgement was lost is sent again with
  * the same {@code fieldlinkNoticeId}.
  *
  * <p>States ({@link NoticeStats.State}, in {@link #stats()}): {@code WAITING_FOR_JNDI} until the
- * target resolves, then {@code ACTIVE}; a failed send makes it {@code RETRYING}, the next
- * successful send {@code ACTIVE} again. Log: one WARN when the
+ * target resolves, then {@code ACTIVE}; a failed send makes it {@code RETRYING}, a failed lookup
+ * {@code WAITING_FOR_JNDI} again, the next successful send {@code ACTIVE}. Log: one WARN when the
  * resources cannot be found (naming the property and the JNDI name, saying it retries), then at most
  * one line per {@value #STILL_WAITING_LOG_INTERVAL_MS} ms while they stay missing; one INFO when they
  * are found. A failed send: WARN at the first and every 20th in a row, INFO when notices flow again.
@@ -159,10 +160,14 @@ public final class NoticePublisher implements DeviceStateListener, AutoCloseable
             } catch (Exception | Error e) {
                 // an Error too (a linkage error during a redeploy): log and retry rather than die silently
                 lastError = String.valueOf(e);
-                status = new Status(NoticeStats.State.RETRYING, "sending failed: " + e + "; retrying with backoff");
+                status = new Status(NoticeStats.State.RETRYING, "sending failed: " + e
+                        + "; retrying with backoff, looking the resources up again first");
                 failedAttempts++;
                 consecutiveFailures++;
                 sendFailures++;
+                // the resources may belong to a JMS provider that was undeployed: look them up again
+                resolved = false;
+                target.forget();
                 if (sendFailures == 1 || sendFailures % 20 == 0) {
                     log.warn("Cannot publish notices to {} ({} waiting, attempt {}): {}; retrying with backoff",
                             target.describe(), outbox.size(), sendFailures, e.toString());

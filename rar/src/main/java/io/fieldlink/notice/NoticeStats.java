@@ -37,7 +37,10 @@ public record NoticeStats(State state, String target, String detail, int pending
         WAITING_FOR_JNDI,
         /** Both resources found; the last send, if any, succeeded. */
         ACTIVE,
-        /** A send failed (broker unavailable): notices wait and the send is retried with backoff. */
+        /**
+         * A send failed (broker unavailable, resource undeployed): notices wait, the resources are
+         * looked up again and the send retried with backoff.
+         */
         RETRYING
     }
 

@@ -13,7 +13,10 @@ import io.fieldlink.testsupport.NoticeSubscriber;
 import io.fieldlink.testsupport.NoticeSubscriber.Received;
 import io.fieldlink.testsupport.TestAdapter;
 import io.fieldlink.testsupport.Threads;
+import jakarta.jms.Connection;
 import jakarta.jms.ConnectionFactory;
+import jakarta.jms.JMSContext;
+import jakarta.jms.JMSException;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -24,6 +27,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.logging.Handler;
 import java.util.logging.Level;
 import java.util.logging.LogRecord;
@@ -37,9 +41,9 @@ import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
 /**
- * The JMS notice resources are found whenever they are bound: before the adapter starts or after
- * it (deployment order, parallel deployment). Until then notices wait in the outbox; nothing is
- * lost and the order holds.
+ * The JMS notice resources are found whenever they are bound: before the adapter starts, after it
+ * (deployment order, parallel deployment), or again after they disappeared (a redeployed JMS
+ * provider). Until then notices wait in the outbox; nothing is lost and the order holds.
  */
 class NoticeResourceLookupTest {
 
@@ -242,6 +246,49 @@ class NoticeResourceLookupTest {
     }
 
     @Test
+    void aResourceThatDisappearsIsLookedUpAgainAndNothingIsLost() throws Exception {
+        Redeployable first = new Redeployable(broker.plainFactory());
+        bindBoth(first);
+        adapter = startAdapter();
+        NoticeSubscriber all = subscribe();
+        Device d = device("redeploy");
+        flap(d, 1);
+        await().atMost(WAIT).until(() -> adapter.ra.noticeStats().sent() == 3);
+        assertThat(stats().state()).isEqualTo(State.ACTIVE);
+        assertThat(logged(Level.INFO, "FieldLink notices go to " + CF + " -> " + TOPIC)).hasSize(1);
+        assertThat(logged(Level.WARNING, "FieldLink notices")).isEmpty();
+
+        // the JMS provider is undeployed: its names go, its old factory is dead
+        MapContextFactory.BINDINGS.clear();
+        first.undeploy();
+        flap(d, 2);
+        await().atMost(WAIT).until(() -> adapter.ra.noticeStats().pending() == 2);
+        // the send fails on the dead factory; it is forgotten and both names looked up again
+        await().atMost(WAIT).until(() -> adapter.ra.noticeStats().state() == State.WAITING_FOR_JNDI);
+        long failed = adapter.ra.noticeStats().failedAttempts();
+        await().atMost(WAIT).until(() -> adapter.ra.noticeStats().failedAttempts() >= failed + 3);
+        assertThat(stats().detail()).contains("neither noticeConnectionFactory='" + CF + "'");
+        assertThat(stats().lastError()).contains("neither noticeConnectionFactory='" + CF + "'");
+        assertThat(logged(Level.WARNING, "Cannot publish notices")).hasSize(1)
+                .allSatisfy(m -> assertThat(m).contains("undeployed"));
+        assertThat(logged(Level.WARNING, "FieldLink notices are waiting for JNDI")).hasSize(1);
+
+        // ... and deployed again: new objects under the same names
+        Redeployable second = new Redeployable(broker.plainFactory());
+        bindBoth(second);
+
+        assertDeliveredInOrder(all);
+        assertThat(second.connections.get()).as("the new factory was looked up and used").isPositive();
+        NoticeStats stats = stats();
+        assertThat(stats.state()).isEqualTo(State.ACTIVE);
+        assertThat(stats.sent()).isEqualTo(5);
+        assertThat(stats.pending()).isZero();
+        assertThat(stats.dropped()).isZero();
+        assertThat(logged(Level.INFO, "FieldLink notices go to " + CF + " -> " + TOPIC + ": found in JNDI after"))
+                .hasSize(1);
+    }
+
+    @Test
     void aNameBoundToTheWrongKindOfObjectIsReportedAndLookedUpAgain() throws Exception {
         MapContextFactory.BINDINGS.put(CF, broker.plainFactory());
         MapContextFactory.BINDINGS.put(TOPIC, "not a topic");
@@ -311,5 +358,62 @@ class NoticeResourceLookupTest {
         assertThat(Duration.ofNanos(System.nanoTime() - t)).isLessThan(Duration.ofMillis(300 + 2_000));
         assertThat(Threads.awaitGone("fieldlink", 3_000)).isEmpty();
         assertThat(logged(Level.SEVERE, "undelivered notice")).hasSize(1);
+    }
+
+    /**
+     * A connection factory of a JMS provider that can be undeployed: afterwards it fails every
+     * connection, as the objects of an undeployed resource adapter do.
+     */
+    private static final class Redeployable implements ConnectionFactory {
+        private final ConnectionFactory delegate;
+        private volatile boolean undeployed;
+        final AtomicInteger connections = new AtomicInteger();
+
+        Redeployable(ConnectionFactory delegate) {
+            this.delegate = delegate;
+        }
+
+        void undeploy() {
+            undeployed = true;
+        }
+
+        private void check() throws JMSException {
+            if (undeployed) {
+                throw new JMSException("the resource adapter of this connection factory was undeployed");
+            }
+            connections.incrementAndGet();
+        }
+
+        @Override
+        public Connection createConnection() throws JMSException {
+            check();
+            return delegate.createConnection();
+        }
+
+        @Override
+        public Connection createConnection(String user, String password) throws JMSException {
+            check();
+            return delegate.createConnection(user, password);
+        }
+
+        @Override
+        public JMSContext createContext() {
+            throw new UnsupportedOperationException("the publisher uses the JMS 1.1 API");
+        }
+
+        @Override
+        public JMSContext createContext(String user, String password) {
+            throw new UnsupportedOperationException("the publisher uses the JMS 1.1 API");
+        }
+
+        @Override
+        public JMSContext createContext(String user, String password, int sessionMode) {
+            throw new UnsupportedOperationException("the publisher uses the JMS 1.1 API");
+        }
+
+        @Override
+        public JMSContext createContext(int sessionMode) {
+            throw new UnsupportedOperationException("the publisher uses the JMS 1.1 API");
+        }
     }
 }
