@@ -45,11 +45,16 @@ public final class JndiJmsTarget implements JmsTarget {
      * so the adapter's {@code start()} can call it.
      *
      * <p>{@link NoInitialContextException} is the only answer taken as "no JNDI". Inside a server it
-     * is not a transient condition: Payara, WildFly and Liberty install their naming provider (an
-     * {@code InitialContextFactoryBuilder}, which can be set once per JVM and never removed) before
-     * they deploy anything, so a deployed adapter never sees this exception from here. Any other
-     * {@link NamingException} means a provider exists and answered: JNDI is there, and the
-     * publisher's lookups (retried, logged) will say what is wrong.
+     * should not happen, transiently or not: the server installs its naming provider JVM-wide
+     * before it deploys anything (Payara/GlassFish: {@code GlassFishNamingBuilder}, an
+     * {@code InitialContextFactoryBuilder} set when the naming service starts, unless
+     * {@code com.sun.enterprise.naming.allowJndiLookupFromOSGi=false}, and cleared only when the
+     * server shuts down; WildFly and Liberty install builders too, not checked here). So it is
+     * decided once, here, and a later one on the publisher's thread (a server shutting down, a
+     * factory class the adapter's loader cannot see) is retried and reported, never taken for
+     * standalone use: see {@link #resolve}. Any other {@link NamingException} means a provider
+     * exists and answered: JNDI is there, and the publisher's lookups (retried, logged) will say
+     * what is wrong.
      */
     public static Optional<String> noJndi() {
         try {
@@ -132,9 +137,10 @@ public final class JndiJmsTarget implements JmsTarget {
             }
             // A NoInitialContextException here (after noJndi() found a provider at start) lands here
             // too and is retried like any failed lookup: it should not happen in a server (see
-            // noJndi()), and if it does (a provider whose factory class this thread's class loader
-            // cannot load, say) switching notices off would leave them silently off for the adapter's
-            // lifetime; retrying keeps them waiting, and the publisher's WARN says why.
+            // noJndi()), and if it does (the server's builder cleared at shutdown, a factory class
+            // this thread's class loader cannot load) switching notices off would leave them
+            // silently off for the adapter's lifetime; retrying keeps them waiting, and the
+            // publisher's WARN says why.
             throw failed(property, name, e);
         } finally {
             ctx.close();
