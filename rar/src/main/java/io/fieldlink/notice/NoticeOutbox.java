@@ -74,6 +74,11 @@ public final class NoticeOutbox {
         }
     }
 
+    /** How many notices it keeps before dropping the oldest. */
+    public int capacity() {
+        return capacity;
+    }
+
     public int size() {
         lock.lock();
         try {

@@ -3,6 +3,8 @@ package io.fieldlink.notice;
 import io.fieldlink.health.DeviceStateChange;
 import io.fieldlink.health.DeviceStateListener;
 import io.fieldlink.health.ReconnectPolicy;
+import io.fieldlink.transport.AdapterThreads;
+import io.fieldlink.transport.LogLimiter;
 import jakarta.jms.Connection;
 import jakarta.jms.DeliveryMode;
 import jakarta.jms.MessageProducer;
@@ -11,6 +13,7 @@ import jakarta.jms.TextMessage;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import javax.naming.NamingException;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BiConsumer;
@@ -30,11 +33,23 @@ import java.util.function.BiConsumer;
  *
  * <p>Threads: {@link #onStateChange} runs on the adapter's health thread and only formats the
  * notice and appends it to the {@link NoticeOutbox} (no I/O, no blocking). One publisher thread of
- * its own sends: it opens a JMS connection, sends every waiting notice in order, and closes it.
- * A send that fails (broker down, resource not deployed, provider blocking then failing) leaves the
- * notice at the head of the outbox; the thread waits with jittered backoff and tries again, so
- * notices arrive late but in order. Delivery is at-least-once: a notice whose acknowledgement was
- * lost is sent again with the same {@code fieldlinkNoticeId}.
+ * its own finds the JMS resources and sends. It resolves the {@link JmsTarget} first (JNDI lookups,
+ * which may block: never on the adapter's start or health thread) and, while a resource is not
+ * bound, looks again with jittered backoff, the notices waiting in the outbox meanwhile; nothing
+ * depends on whether the JMS resources were deployed before or after the adapter. Once both are
+ * found it opens a JMS connection, sends every waiting notice in order, and closes it. A send that
+ * fails (broker down, resource undeployed, provider blocking then failing) leaves the notice at the
+ * head of the outbox and makes the target forget its resources (a redeployed JMS provider has new
+ * ones); the thread waits with backoff, looks them up again and retries, so notices arrive late but
+ * in order. Delivery is at-least-once: a notice whose acknowledgement was lost is sent again with
+ * the same {@code fieldlinkNoticeId}.
+ *
+ * <p>States ({@link NoticeStats.State}, in {@link #stats()}): {@code WAITING_FOR_JNDI} until the
+ * target resolves, then {@code ACTIVE}; a failed send makes it {@code RETRYING}, a failed lookup
+ * {@code WAITING_FOR_JNDI} again, the next successful send {@code ACTIVE}. Log: one WARN when the
+ * resources cannot be found (naming the property and the JNDI name, saying it retries), then at most
+ * one line per {@value #STILL_WAITING_LOG_INTERVAL_MS} ms while they stay missing; one INFO when they
+ * are found. A failed send: WARN at the first and every 20th in a row, INFO when notices flow again.
  *
  * <p>Uses only the JMS 1.1-style API (Connection, Session, MessageProducer): some resource
  * adapters' factories (ActiveMQ's) do not support {@code createContext()}.
@@ -43,6 +58,12 @@ public final class NoticePublisher implements DeviceStateListener, AutoCloseable
 
     private static final Logger log = LoggerFactory.getLogger(NoticePublisher.class);
     private static final long IDLE_POLL_MS = 500;
+    /** While the resources stay missing, the WARN saying so is repeated at most this often. */
+    public static final long STILL_WAITING_LOG_INTERVAL_MS = 300_000;
+
+    /** The state and the words for it, changed together (read by {@link #stats()} on any thread). */
+    private record Status(NoticeStats.State state, String detail) {
+    }
 
     private final JmsTarget target;
     private final NoticeFormat format;
@@ -57,7 +78,16 @@ public final class NoticePublisher implements DeviceStateListener, AutoCloseable
     private volatile long sent;
     private volatile long failedAttempts;
     private volatile String lastError;
-    private int consecutiveFailures;
+    private volatile Status status = new Status(NoticeStats.State.WAITING_FOR_JNDI, "not looked up yet");
+    // the publisher thread's own bookkeeping
+    private boolean resolved;
+    private boolean foundOnce;
+    private int consecutiveFailures; // lookups and sends since the last successful send: the backoff
+    private int sendFailures;        // sends in a row that failed: the WARN cadence
+    private int lookupFailures;      // lookups in a row that found nothing
+    private long waitingSinceNanos;
+    private boolean waitingLogged;
+    private LogLimiter stillWaiting;
 
     /**
      * @param droppedCounter told (pool, deviceId) for every notice lost to overflow: feeds the health view
@@ -70,12 +100,12 @@ public final class NoticePublisher implements DeviceStateListener, AutoCloseable
         this.retry = retry;
         this.droppedCounter = droppedCounter;
         this.flushTimeoutMs = flushTimeoutMs;
-        this.thread = io.fieldlink.transport.AdapterThreads.thread(this::run, "fieldlink-notices");
+        this.thread = AdapterThreads.thread(this::run, "fieldlink-notices");
     }
 
+    /** Starts the publisher thread: it looks the target up at once, and logs where notices go once found. */
     public void start() {
         thread.start();
-        log.info("FieldLink notices go to {}", target.describe());
     }
 
     @Override
@@ -91,13 +121,21 @@ public final class NoticePublisher implements DeviceStateListener, AutoCloseable
     }
 
     public NoticeStats stats() {
-        return new NoticeStats(true, target.describe(), outbox.size(), sent, outbox.dropped(), failedAttempts, lastError);
+        Status s = status;
+        return new NoticeStats(s.state(), target.describe(), s.detail(), outbox.size(), sent, outbox.dropped(),
+                failedAttempts, lastError);
     }
 
     private void run() {
         while (true) {
             if (stopping && (outbox.size() == 0 || System.nanoTime() > stopDeadlineNanos)) {
                 return;
+            }
+            if (!resolved && !lookUp()) {
+                if (!pause(retry.delayMs(consecutiveFailures - 1))) {
+                    return;
+                }
+                continue;
             }
             Notice head;
             try {
@@ -110,25 +148,95 @@ public final class NoticePublisher implements DeviceStateListener, AutoCloseable
             }
             try {
                 sendAll();
-                if (consecutiveFailures > 0) {
+                if (sendFailures > 0) {
                     log.info("Notices flowing again to {} after {} failed attempt(s)", target.describe(),
                             consecutiveFailures);
                 }
                 consecutiveFailures = 0;
+                sendFailures = 0;
+                if (status.state() != NoticeStats.State.ACTIVE) {
+                    status = new Status(NoticeStats.State.ACTIVE, "sending to " + target.describe());
+                }
             } catch (Exception | Error e) {
                 // an Error too (a linkage error during a redeploy): log and retry rather than die silently
-                failedAttempts++;
                 lastError = String.valueOf(e);
+                status = new Status(NoticeStats.State.RETRYING, "sending failed: " + e
+                        + "; retrying with backoff, looking the resources up again first");
+                failedAttempts++;
                 consecutiveFailures++;
-                if (consecutiveFailures == 1 || consecutiveFailures % 20 == 0) {
+                sendFailures++;
+                // the resources may belong to a JMS provider that was undeployed: look them up again
+                resolved = false;
+                target.forget();
+                if (sendFailures == 1 || sendFailures % 20 == 0) {
                     log.warn("Cannot publish notices to {} ({} waiting, attempt {}): {}; retrying with backoff",
-                            target.describe(), outbox.size(), consecutiveFailures, e.toString());
+                            target.describe(), outbox.size(), sendFailures, e.toString());
                 }
                 if (!pause(retry.delayMs(consecutiveFailures - 1))) {
                     return;
                 }
             }
         }
+    }
+
+    /**
+     * Resolves the target; returns whether it did. While it does not, the state is
+     * {@code WAITING_FOR_JNDI} and the log says so once, then at most every
+     * {@value #STILL_WAITING_LOG_INTERVAL_MS} ms (a lookup is retried every few seconds for as long
+     * as the JMS resources are missing: one line each would flood the server log).
+     */
+    private boolean lookUp() {
+        try {
+            target.resolve();
+        } catch (Exception | Error e) {
+            // an Error too (a linkage error while the JMS provider is redeployed): keep waiting, say why
+            String why = reason(e);
+            lastError = why;
+            status = new Status(NoticeStats.State.WAITING_FOR_JNDI, why + "; looked up again with backoff");
+            failedAttempts++; // after the words: whoever sees the count also sees why
+            consecutiveFailures++;
+            lookupFailures++;
+            long now = System.nanoTime();
+            if (!waitingLogged) {
+                waitingLogged = true;
+                waitingSinceNanos = now;
+                stillWaiting = new LogLimiter(STILL_WAITING_LOG_INTERVAL_MS);
+                stillWaiting.permit(now);
+                log.warn("FieldLink notices are waiting for JNDI: {}. Notices are kept in the outbox ({} waiting, "
+                        + "at most {}) and the names are looked up again with backoff (at most {} ms apart) until "
+                        + "both are bound, then delivered in order. Create the JMS resources, or set "
+                        + "noticeConnectionFactory and noticeTopic to none to switch notices off.", why, outbox.size(),
+                        outbox.capacity(), retry.maxDelayMs());
+            } else if (stillWaiting.permit(now) >= 0) {
+                log.warn("FieldLink notices still waiting for JNDI after {} lookup(s) in {} s: {}; {} notice(s) "
+                        + "waiting", lookupFailures, TimeUnit.NANOSECONDS.toSeconds(now - waitingSinceNanos), why,
+                        outbox.size());
+            }
+            return false;
+        }
+        resolved = true;
+        if (waitingLogged) {
+            log.info("FieldLink notices go to {}: found in JNDI after {} lookup(s) in {} ms; sending the {} notice(s) "
+                    + "waiting", target.describe(), lookupFailures + 1,
+                    TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - waitingSinceNanos), outbox.size());
+        } else if (!foundOnce) {
+            log.info("FieldLink notices go to {}", target.describe());
+        }
+        foundOnce = true;
+        waitingLogged = false;
+        lookupFailures = 0;
+        if (status.state() == NoticeStats.State.WAITING_FOR_JNDI) {
+            status = new Status(NoticeStats.State.ACTIVE, "sending to " + target.describe());
+        }
+        return true;
+    }
+
+    /** A lookup failure in words: our own naming messages as they are, anything else with its type. */
+    private static String reason(Throwable e) {
+        if (e instanceof NamingException ne && ne.getExplanation() != null) {
+            return ne.getExplanation();
+        }
+        return String.valueOf(e);
     }
 
     /** Sends every waiting notice over one connection, removing each only once it is sent. */

@@ -22,8 +22,6 @@ import jakarta.resource.spi.endpoint.MessageEndpointFactory;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import javax.naming.NamingException;
-import javax.naming.NoInitialContextException;
 import javax.transaction.xa.XAResource;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
@@ -33,6 +31,7 @@ import java.lang.ref.WeakReference;
 import java.util.ArrayList;
 import java.util.Locale;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ThreadLocalRandom;
 
@@ -72,7 +71,7 @@ public class FieldLinkResourceAdapter implements ResourceAdapter, Serializable {
 
     private transient volatile AdapterRuntime runtime;
     private transient volatile NoticePublisher notices;
-    private transient volatile NoticeStats noticesOff = NoticeStats.disabled("adapter not started");
+    private transient volatile NoticeStats noticesOff = NoticeStats.disabled("none", "adapter not started");
     private final transient List<DeviceStateListener> listeners = new CopyOnWriteArrayList<>();
     private final transient List<WeakReference<DeviceManagedConnectionFactory>> madeBeforeStart = new ArrayList<>();
 
@@ -91,14 +90,15 @@ public class FieldLinkResourceAdapter implements ResourceAdapter, Serializable {
         }
         JndiJmsTarget jms = null;
         if (off(noticeConnectionFactory) && off(noticeTopic)) {
-            noticesOff = NoticeStats.disabled("noticeConnectionFactory and noticeTopic are set to none");
+            noticesOff = NoticeStats.disabled("none", "noticeConnectionFactory and noticeTopic are set to none");
             log.info("FieldLink notices are disabled: noticeConnectionFactory and noticeTopic are set to none");
         } else if (off(noticeConnectionFactory) || off(noticeTopic)) {
+            // a configuration mistake, not a deployment-order issue: no lookup can ever fix it
             throw new ResourceAdapterInternalException("FieldLink resource adapter: notices misconfigured: "
                     + "noticeConnectionFactory='" + noticeConnectionFactory + "' and noticeTopic='" + noticeTopic
                     + "'; name both JMS resources, or set both to none to disable notices");
         } else {
-            jms = resolveNoticeTarget();
+            jms = noticeTarget();
         }
         try {
             AdapterRuntime r = new AdapterRuntime(threads, kind, "fieldlink");
@@ -151,31 +151,28 @@ public class FieldLinkResourceAdapter implements ResourceAdapter, Serializable {
         }
     }
 
-    private JndiJmsTarget resolveNoticeTarget() throws ResourceAdapterInternalException {
+    /**
+     * The JNDI target of the notices, or {@code null} where there is no JNDI at all (standalone use).
+     * Nothing is looked up here: the publisher's own thread does it, and keeps trying until both
+     * names are bound, so the JMS resources may be deployed before or after FieldLink.
+     */
+    private JndiJmsTarget noticeTarget() {
         JndiJmsTarget jms = new JndiJmsTarget(noticeConnectionFactory.trim(), noticeTopic.trim());
-        try {
-            if (jms.resolve() == JndiJmsTarget.Resolution.FOUND) {
-                return jms;
-            }
-            noticesOff = NoticeStats.disabled("no JMS resources bound at " + jms.describe());
-            log.warn("FieldLink notices are disabled: neither noticeConnectionFactory='{}' nor noticeTopic='{}' is "
-                    + "bound in JNDI. Create both JMS resources before deploying FieldLink to get drop/restore "
-                    + "notices, or set both properties to none to silence this message.", noticeConnectionFactory,
-                    noticeTopic);
+        Optional<String> noJndi = JndiJmsTarget.noJndi();
+        if (noJndi.isPresent()) {
+            noticesOff = NoticeStats.disabled(jms.describe(), "no JNDI in this environment (standalone use): "
+                    + noJndi.get());
+            log.info("FieldLink notices are disabled: no JNDI in this environment (standalone use): {}",
+                    noJndi.get());
             return null;
-        } catch (NoInitialContextException e) {
-            noticesOff = NoticeStats.disabled("no JNDI here");
-            log.info("FieldLink notices are disabled: no JNDI in this environment (standalone use)");
-            return null;
-        } catch (NamingException e) {
-            throw new ResourceAdapterInternalException("FieldLink resource adapter: notices misconfigured: "
-                    + e.getMessage(), e);
         }
+        return jms;
     }
 
     /**
      * Publishes drop/restore notices to {@code target} (the adapter does this itself at start with
-     * the JNDI resources; standalone users and tests can point it at any JMS connection factory).
+     * the JNDI resources; standalone users and tests, where there is no JNDI, can point it at any JMS
+     * connection factory).
      */
     public synchronized void startNotices(JmsTarget target) {
         AdapterRuntime r = runtime;
@@ -194,7 +191,10 @@ public class FieldLinkResourceAdapter implements ResourceAdapter, Serializable {
         notices = p;
     }
 
-    /** The notice publisher's counters (pending, sent, dropped by overflow, failures), or why it is off. */
+    /**
+     * What the notice publisher is doing (disabled, waiting for its JNDI names, active, retrying),
+     * why, and its counters (pending, sent, dropped by overflow, failed attempts).
+     */
     public NoticeStats noticeStats() {
         NoticePublisher p = notices;
         return p == null ? noticesOff : p.stats();
@@ -243,6 +243,7 @@ public class FieldLinkResourceAdapter implements ResourceAdapter, Serializable {
         }
         NoticePublisher p = notices;
         notices = null;
+        noticesOff = NoticeStats.disabled("none", "adapter stopped");
         if (p != null) {
             p.close();
         }

@@ -23,7 +23,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 /**
  * One source of truth for configuration: ra.xml declares exactly the JavaBean properties of the
  * adapter and the managed connection factory, with their Java types and the defaults the code
- * starts from; docs/configuration.md documents each of them with the same default.
+ * starts from; docs/configuration.md documents each of them with the same default and description.
  */
 class RaXmlTest {
 
@@ -103,12 +103,15 @@ class RaXmlTest {
             Element p = (Element) props.item(i);
             String name = text(p, "config-property-name");
             String value = text(p, "config-property-value");
-            Matcher row = Pattern.compile("^\\| `" + name + "` \\| ([^|]+) \\| ([^|]*) \\|", Pattern.MULTILINE).matcher(doc);
+            Matcher row = Pattern.compile("^\\| `" + name + "` \\| ([^|]+) \\| ([^|]*) \\| (.*) \\|$", Pattern.MULTILINE)
+                    .matcher(doc);
             assertThat(row.find()).as("docs/configuration.md has a row for " + name).isTrue();
             String documentedDefault = row.group(2).trim().replace("`", "");
             assertThat(documentedDefault).as(name + " default in docs")
                     .isEqualTo(value.isEmpty() ? "(empty)" : value);
             assertThat(Arrays.asList(row.group(1).trim().split(" "))).as(name + " type in docs").isNotEmpty();
+            assertThat(row.group(3).trim()).as(name + " description in docs is ra.xml's")
+                    .isEqualTo(text(p, "description").replaceAll("\\s+", " "));
         }
     }
 }
