@@ -17,13 +17,16 @@ import java.time.Duration;
 final class DeviceConnectionHandle implements DeviceConnection {
 
     private volatile DeviceManagedConnection mc;
+    /** The device this handle was obtained for; it never changes, whichever managed connection carries it. */
+    private final String deviceId;
     private volatile boolean closed;
     private volatile boolean invalidated;
     /** Set when the pool destroyed the managed connection (not an application error): why. */
     private volatile String destroyedBecause;
 
-    DeviceConnectionHandle(DeviceManagedConnection mc) {
+    DeviceConnectionHandle(DeviceManagedConnection mc, String deviceId) {
         this.mc = mc;
+        this.deviceId = deviceId;
     }
 
     /** One exchange on the borrowed link. */
@@ -93,7 +96,7 @@ final class DeviceConnectionHandle implements DeviceConnection {
 
     @Override
     public String deviceId() {
-        return mc.deviceId();
+        return deviceId;
     }
 
     @Override

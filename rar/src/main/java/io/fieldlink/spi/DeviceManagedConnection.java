@@ -184,11 +184,13 @@ final class DeviceManagedConnection implements ManagedConnection {
      */
     DeviceLink replaceLink() throws DeviceException {
         DeviceLink giving;
+        DeviceHealth owner;
         synchronized (this) {
             giving = detach();
+            owner = health; // cannot move during an exchange (see idle())
         }
         if (giving != null) {
-            health.giveBack(giving);
+            owner.giveBack(giving);
         }
         DeviceLink borrowed = destroyed ? null : borrow();
         if (borrowed == null) {
@@ -203,9 +205,10 @@ final class DeviceManagedConnection implements ManagedConnection {
      * destroyed this connection meanwhile (the link went back).
      */
     private DeviceLink borrow() throws DeviceException {
-        DeviceLink borrowed = health.lease(maxWaitMs);
-        if (!adopt(borrowed)) {
-            health.giveBack(borrowed); // outside our lock: the device's lock is never taken under it
+        DeviceHealth from = health;
+        DeviceLink borrowed = from.lease(maxWaitMs);
+        if (!adopt(from, borrowed)) {
+            from.giveBack(borrowed); // outside our lock: the device's lock is never taken under it
             return null;
         }
         return borrowed;
@@ -225,8 +228,8 @@ final class DeviceManagedConnection implements ManagedConnection {
     }
 
     /** Holds {@code borrowed} and watches it; false if the container destroyed this connection meanwhile. */
-    private synchronized boolean adopt(DeviceLink borrowed) {
-        if (destroyed) {
+    private synchronized boolean adopt(DeviceHealth from, DeviceLink borrowed) {
+        if (destroyed || from != health || link != null) {
             return false;
         }
         link = borrowed;
@@ -239,15 +242,17 @@ final class DeviceManagedConnection implements ManagedConnection {
     /** Gives the borrowed link back to the device, unless an exchange still runs on it (then it goes after). */
     private void releaseLink() {
         DeviceLink giving;
+        DeviceHealth owner;
         synchronized (this) {
             if (user.get() != null) {
                 releaseAfterExchange = true;
                 return;
             }
             giving = detach();
+            owner = health; // the link's device: a connection holding a link never moves
         }
         if (giving != null) {
-            health.giveBack(giving);
+            owner.giveBack(giving);
         }
     }
 
@@ -256,9 +261,10 @@ final class DeviceManagedConnection implements ManagedConnection {
     @Override
     public Object getConnection(Subject subject, ConnectionRequestInfo cri) throws ResourceException {
         String wanted = cri instanceof DeviceRequestInfo dri ? dri.deviceId() : mcf.defaultDeviceId();
-        DeviceConnectionHandle handle = new DeviceConnectionHandle(this);
+        DeviceHealth target = deviceFor(wanted);
+        DeviceConnectionHandle handle = new DeviceConnectionHandle(this, wanted);
         synchronized (this) {
-            serve(wanted);
+            serve(target);
             if (!isUsable()) {
                 throw new ResourceAllocationException("connection to device " + deviceId() + " is no longer usable"
                         + (broken == null ? "" : ": " + broken.reason()));
@@ -275,20 +281,35 @@ final class DeviceManagedConnection implements ManagedConnection {
      * per connection definition, as IronJacamar's) never has to destroy one to reach another device.
      */
     synchronized boolean canServe(String deviceId) {
-        return !destroyed && broken == null && (deviceId.equals(deviceId()) || (handles.isEmpty() && link == null));
+        return !destroyed && broken == null && !errorFired && (deviceId.equals(deviceId()) || idle());
     }
 
-    /** Moves this idle connection to {@code deviceId}'s device of the same pool (caller holds our lock). */
-    private void serve(String deviceId) throws ResourceException {
-        if (deviceId.equals(deviceId())) {
+    /**
+     * Idle: no handle, no borrowed link, no exchange running or winding down, no error on its way.
+     * Only then may it move to another device (caller holds our lock): an exchange that a cleanup
+     * left running still leases, adopts and gives back links of the device it started on.
+     */
+    private boolean idle() {
+        return handles.isEmpty() && link == null && user.get() == null && !releaseAfterExchange
+                && !cleanedDuringExchange && !errorPending && !errorFired;
+    }
+
+    /** Moves this idle connection to {@code target}, a device of the same pool (caller holds our lock). */
+    private void serve(DeviceHealth target) throws ResourceException {
+        if (target == health) {
             return;
         }
-        if (!handles.isEmpty() || link != null) {
+        if (!idle()) {
             throw new ResourceAllocationException("pooled connection is in use for device " + deviceId()
-                    + ", not " + deviceId + ": the container shared a busy connection across devices");
+                    + ", not " + target.device().id() + ": the container shared a busy connection across devices");
         }
+        health = target;
+    }
+
+    /** The pool's device {@code deviceId}; looked up before our lock is taken (the pool may be opening). */
+    private DeviceHealth deviceFor(String deviceId) throws ResourceException {
         try {
-            health = mcf.pool().device(deviceId);
+            return mcf.pool().device(deviceId);
         } catch (DeviceException e) {
             ResourceAllocationException re = new ResourceAllocationException(e.getMessage());
             re.initCause(e);
@@ -301,9 +322,12 @@ final class DeviceManagedConnection implements ManagedConnection {
         if (!(connection instanceof DeviceConnectionHandle handle)) {
             throw new ResourceException("not a FieldLink connection handle: " + connection);
         }
+        DeviceHealth target = deviceFor(handle.deviceId()); // the handle's own device, never this one's
         synchronized (this) {
-            serve(handle.deviceId());
-            handles.add(handle);
+            serve(target);
+            if (!handles.contains(handle)) {
+                handles.add(handle);
+            }
         }
         DeviceManagedConnection previous = handle.reassociate(this);
         if (previous != null) {

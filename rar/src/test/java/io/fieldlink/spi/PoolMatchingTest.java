@@ -106,6 +106,76 @@ class PoolMatchingTest {
         }
     }
 
+    /**
+     * A container that disconnects a handle (IronJacamar's cached connection manager) and later
+     * re-associates it with another managed connection, which may have served another device
+     * meanwhile: the handle keeps talking to the device it was obtained for.
+     */
+    @Test
+    void aReassociatedHandleKeepsItsOwnDevice() throws Exception {
+        DeviceManagedConnectionFactory mcf = table(2);
+        adapter.factory(mcf);
+        ManagedConnection m1 = mcf.createManagedConnection(null, new DeviceRequestInfo("a"));
+        ManagedConnection m2 = mcf.createManagedConnection(null, new DeviceRequestInfo("b"));
+        try {
+            DeviceConnection h = (DeviceConnection) m1.getConnection(null, new DeviceRequestInfo("a"));
+            assertThat(ask(h)).isEqualTo("A");
+            m1.cleanup(); // disconnected; m1 goes back to the pool and serves b next
+            DeviceConnection onB = (DeviceConnection) m1.getConnection(null, new DeviceRequestInfo("b"));
+            assertThat(ask(onB)).isEqualTo("B");
+            onB.close();
+            m2.associateConnection(h); // m2 last served b; h was obtained for a
+            assertThat(h.deviceId()).isEqualTo("a");
+            assertThat(ask(h)).isEqualTo("A");
+            h.close();
+        } finally {
+            m1.destroy();
+            m2.destroy();
+        }
+    }
+
+    /**
+     * The container cleans a connection up while its caller still waits for one of the device's
+     * links: until that exchange has ended the connection is not idle, so it cannot be moved to
+     * another device (the waiting caller would otherwise adopt a link of one device while the
+     * connection serves another).
+     */
+    @Test
+    void aConnectionCleanedUpWhileItsCallerWaitsIsNotMovedToAnotherDevice() throws Exception {
+        DeviceManagedConnectionFactory mcf = table(1);
+        mcf.setMaxWaitMs(5_000);
+        DeviceConnectionFactoryImpl f = adapter.factory(mcf);
+        DeviceConnection held = f.getConnection("a");
+        assertThat(ask(held)).isEqualTo("A"); // a's only link is in use
+        ManagedConnection m1 = mcf.createManagedConnection(null, new DeviceRequestInfo("a"));
+        DeviceConnection h1 = (DeviceConnection) m1.getConnection(null, new DeviceRequestInfo("a"));
+        CompletableFuture<String> waiting = CompletableFuture.supplyAsync(() -> {
+            try {
+                return new String(h1.request("for a".getBytes(US_ASCII), Duration.ofSeconds(2)), US_ASCII);
+            } catch (DeviceException | IllegalStateException e) {
+                return e.getClass().getSimpleName();
+            }
+        });
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        while (f.devices().get(0).callersWaiting() == 0 && System.nanoTime() < deadline) {
+            Thread.sleep(5);
+        }
+        assertThat(f.devices().get(0).callersWaiting()).isEqualTo(1);
+        try {
+            m1.cleanup(); // the container takes it back while its caller waits
+            assertThat(mcf.matchManagedConnections(Set.of(m1), null, new DeviceRequestInfo("b"))).isNull();
+            assertThatThrownBy(() -> m1.getConnection(null, new DeviceRequestInfo("b")))
+                    .isInstanceOf(ResourceException.class).hasMessageContaining("in use for device a");
+            held.close();
+            waiting.get(5, TimeUnit.SECONDS);
+            assertThat(b.framesReceived()).as("frames that reached b").isZero();
+            // once that exchange is over, the connection is idle and may serve b
+            assertThat(mcf.matchManagedConnections(Set.of(m1), null, new DeviceRequestInfo("b"))).isSameAs(m1);
+        } finally {
+            m1.destroy();
+        }
+    }
+
     @Test
     void matchManagedConnectionsPicksTheRequestedDeviceAndNeverFires() throws Exception {
         DeviceManagedConnectionFactory mcf = table(2);
