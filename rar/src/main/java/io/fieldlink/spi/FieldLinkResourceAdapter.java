@@ -74,6 +74,7 @@ public class FieldLinkResourceAdapter implements ResourceAdapter, Serializable {
     private transient volatile NoticeStats noticesOff = NoticeStats.disabled("none", "adapter not started");
     private final transient List<DeviceStateListener> listeners = new CopyOnWriteArrayList<>();
     private final transient List<WeakReference<DeviceManagedConnectionFactory>> madeBeforeStart = new ArrayList<>();
+    private transient volatile Thread preload;
 
     @Override
     public void start(BootstrapContext ctx) throws ResourceAdapterInternalException {
@@ -113,6 +114,12 @@ public class FieldLinkResourceAdapter implements ResourceAdapter, Serializable {
             startNotices(jms);
         }
         log.info("FieldLink resource adapter started ({})", runtime.transport().describe());
+        // every class the stop may need, loaded while the rar's files surely exist (ClassPreloader)
+        Thread t = io.fieldlink.transport.AdapterThreads.thread(() -> ClassPreloader.preload(
+                FieldLinkResourceAdapter.class.getClassLoader(), ClassPreloader.BUNDLED), "fieldlink-preload");
+        t.setPriority(Thread.MIN_PRIORITY);
+        t.start();
+        preload = t;
         openPoolsMadeBeforeStart();
     }
 
@@ -234,6 +241,15 @@ public class FieldLinkResourceAdapter implements ResourceAdapter, Serializable {
 
     @Override
     public void stop() {
+        Thread t = preload;
+        preload = null;
+        if (t != null) {
+            try {
+                t.join(10_000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
         AdapterRuntime r = runtime;
         runtime = null;
         if (r != null) {

@@ -101,8 +101,6 @@ public final class LinkTransport implements AutoCloseable {
         }
         this.epoll = useEpoll;
         this.channelType = useEpoll ? EpollSocketChannel.class : NioSocketChannel.class;
-        StopRehearsal.run(channelType, useEpoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory(),
-                threadPrefix);
         this.group = new MultiThreadIoEventLoopGroup(ioThreads, AdapterThreads.factory(threadPrefix + "-io"),
                 useEpoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory());
         this.nioKeepAliveTuning = !useEpoll && nioSupportsKeepAliveTuning();

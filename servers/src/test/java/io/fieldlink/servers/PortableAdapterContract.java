@@ -228,6 +228,8 @@ abstract class PortableAdapterContract {
                 throw new IllegalStateException(e);
             }
         });
+        assertThat(Files.readString(serverLog())).as("every step of FieldLink's stop ran")
+                .doesNotContain("FieldLink stop: closing the");
         await("the server's connections to the devices closed", 30_000, () -> {
             try {
                 return LoopbackSockets.establishedTo(portA()) == 0 && LoopbackSockets.establishedTo(portB()) == 0;
