@@ -71,6 +71,8 @@ public final class NoticePublisher implements DeviceStateListener, AutoCloseable
     private final ReconnectPolicy retry;
     private final BiConsumer<String, String> droppedCounter;
     private final long flushTimeoutMs;
+    /** Undelivered notices logged with their content at stop; the rest are counted. */
+    static final int UNDELIVERED_LOGGED = 100;
     private final Object wake = new Object();
     private final Thread thread;
     private volatile boolean stopping;
@@ -81,7 +83,7 @@ public final class NoticePublisher implements DeviceStateListener, AutoCloseable
     private volatile Status status = new Status(NoticeStats.State.WAITING_FOR_JNDI, "not looked up yet");
     // the publisher thread's own bookkeeping
     private boolean resolved;
-    private boolean foundOnce;
+    private volatile boolean foundOnce; // also read by close()
     private int consecutiveFailures; // lookups and sends since the last successful send: the backoff
     private int sendFailures;        // sends in a row that failed: the WARN cadence
     private int lookupFailures;      // lookups in a row that found nothing
@@ -293,13 +295,15 @@ public final class NoticePublisher implements DeviceStateListener, AutoCloseable
      */
     @Override
     public void close() {
-        stopDeadlineNanos = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(flushTimeoutMs);
+        // resources never found: nothing can be delivered in the flush time, so the stop does not wait for it
+        long flushMs = foundOnce ? flushTimeoutMs : 0;
+        stopDeadlineNanos = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(flushMs);
         stopping = true;
         synchronized (wake) {
             wake.notifyAll();
         }
         try {
-            thread.join(flushTimeoutMs + 1_000);
+            thread.join(flushMs + 1_000);
             if (thread.isAlive()) {
                 thread.interrupt(); // a provider blocking in send past the deadline
                 thread.join(2_000);
@@ -309,8 +313,15 @@ public final class NoticePublisher implements DeviceStateListener, AutoCloseable
         }
         List<Notice> left = outbox.drain();
         if (!left.isEmpty()) {
-            log.error("FieldLink stopped with {} notice(s) not delivered to {}:", left.size(), target.describe());
-            left.forEach(n -> log.error("undelivered notice: {}", n.json()));
+            log.error("FieldLink stopped with {} notice(s) not delivered to {} ({}):", left.size(), target.describe(),
+                    status.detail());
+            // each one with its content (the log is the last place it exists), up to a bound: a
+            // full outbox must not turn one stop into ten thousand lines
+            left.stream().limit(UNDELIVERED_LOGGED).forEach(n -> log.error("undelivered notice: {}", n.json()));
+            if (left.size() > UNDELIVERED_LOGGED) {
+                log.error("... and {} more undelivered notice(s), ids {} to {}", left.size() - UNDELIVERED_LOGGED,
+                        left.get(UNDELIVERED_LOGGED).id(), left.get(left.size() - 1).id());
+            }
         }
         log.info("FieldLink notices stopped: {} sent, {} dropped by overflow, {} undelivered at stop", sent,
                 outbox.dropped(), left.size());

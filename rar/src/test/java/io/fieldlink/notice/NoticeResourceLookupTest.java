@@ -361,6 +361,51 @@ class NoticeResourceLookupTest {
     }
 
     /**
+     * JMS resources that were never deployed (the adapter's default names on a server without
+     * them): the stop neither waits for a flush that cannot succeed nor writes one log line per
+     * waiting notice without bound.
+     */
+    @Test
+    void stoppingWithResourcesNeverFoundDoesNotWaitForTheFlushAndBoundsItsLog() {
+        JmsTarget never = new JmsTarget() {
+            @Override
+            public void resolve() throws Exception {
+                throw new javax.naming.NameNotFoundException("jms/fieldlink/notices is not bound");
+            }
+
+            @Override
+            public ConnectionFactory connectionFactory() {
+                throw new IllegalStateException("never resolved");
+            }
+
+            @Override
+            public jakarta.jms.Topic topic() {
+                throw new IllegalStateException("never resolved");
+            }
+
+            @Override
+            public String describe() {
+                return "jms/fieldlink/noticeFactory -> jms/fieldlink/notices";
+            }
+        };
+        NoticePublisher p = new NoticePublisher(never, new NoticeFormat("never", 1L), new NoticeOutbox(1_000),
+                new io.fieldlink.health.ReconnectPolicy(100, 100, 2.0, () -> 0.5), (pool, device) -> { },
+                600_000); // a flush that would hold the stop for ten minutes
+        p.start();
+        for (int i = 0; i < NoticePublisher.UNDELIVERED_LOGGED + 50; i++) {
+            p.onStateChange(new DeviceStateChange(i % 2 == 0 ? DeviceStateChange.Kind.DROPPED
+                    : DeviceStateChange.Kind.RESTORED, "pool", "plc-" + i, "10.0.0.1:502", null,
+                    java.time.Instant.EPOCH, 0, 0, 1, i, java.time.Instant.EPOCH, false));
+        }
+        await().atMost(WAIT).until(() -> p.stats().failedAttempts() > 0);
+        assertTimeoutPreemptively(Duration.ofSeconds(30), p::close, "the stop waited for a flush that cannot succeed");
+        assertThat(logged(Level.SEVERE, "undelivered notice: ")).hasSize(NoticePublisher.UNDELIVERED_LOGGED);
+        assertThat(logged(Level.SEVERE, "and 50 more undelivered notice(s)")).hasSize(1);
+        assertThat(logged(Level.INFO, "FieldLink notices stopped: 0 sent, 0 dropped by overflow, "
+                + (NoticePublisher.UNDELIVERED_LOGGED + 50) + " undelivered at stop")).hasSize(1);
+    }
+
+    /**
      * A connection factory of a JMS provider that can be undeployed: afterwards it fails every
      * connection, as the objects of an undeployed resource adapter do.
      */
