@@ -77,7 +77,18 @@ class WildFlyIT extends PortableAdapterContract {
     @Override
     void redeployAdapter() throws Exception {
         cli("redeploy", "--connect", "--controller=127.0.0.1:" + (9990 + offset),
-                "--commands=/deployment=fieldlink.rar:deploy,/deployment=fieldlink-check.war:deploy");
+                "--command=/deployment=fieldlink.rar:deploy");
+        // no application yet, so no lookup: IronJacamar made the connection factory while deploying,
+        // before it started the adapter, and the adapter's start opened its pool (devices watched)
+        await("connections to both devices with the rar alone deployed", 30_000, () -> {
+            try {
+                return LoopbackSockets.establishedTo(portA()) >= 1 && LoopbackSockets.establishedTo(portB()) >= 1;
+            } catch (java.io.IOException e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        cli("redeploy-app", "--connect", "--controller=127.0.0.1:" + (9990 + offset),
+                "--command=/deployment=fieldlink-check.war:deploy");
     }
 
     private void cli(String name, String... args) throws Exception {
