@@ -311,6 +311,11 @@ public final class NoticePublisher implements DeviceStateListener, AutoCloseable
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+        if (thread.isAlive()) {
+            // a JNDI lookup or a JMS call that ignores interrupts: say so, it holds the adapter's class loader
+            log.warn("FieldLink's notice thread is still blocked in a JNDI lookup or JMS call after the stop ({}); "
+                    + "the notices below may still be delivered by it", status.detail());
+        }
         List<Notice> left = outbox.drain();
         if (!left.isEmpty()) {
             log.error("FieldLink stopped with {} notice(s) not delivered to {} ({}):", left.size(), target.describe(),
