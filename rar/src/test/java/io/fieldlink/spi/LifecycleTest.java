@@ -79,7 +79,9 @@ class LifecycleTest {
         ra.start(null);
         try {
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
-            while (sim.openConnections() == 0 && System.nanoTime() < deadline) {
+            // the device accepts before the adapter's connect completes: wait for both ends
+            while ((sim.openConnections() == 0 || f.devices().get(0).openConnections() == 0)
+                    && System.nanoTime() < deadline) {
                 Thread.sleep(10);
             }
             assertThat(sim.openConnections()).as("device connection opened by the adapter's start, no request made")
