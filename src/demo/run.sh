@@ -75,8 +75,10 @@ awk -v s="$START" -v r="$READY" -v m="$RSS_MB" 'BEGIN { printf "\nFieldLink demo
 echo "    $URL                      the live page"
 echo "    ${URL}api/devices           health (JSON)      ${URL}api/notices   notices (JSON)"
 echo
-echo "Pull a cable:   curl -X POST http://127.0.0.1:$CONTROL_PORT/devices/plc-1/drop    (nftables, as root)"
-echo "Heal it:        curl -X POST http://127.0.0.1:$CONTROL_PORT/devices/plc-1/heal"
-echo "Hang a device:  curl -X POST http://127.0.0.1:$CONTROL_PORT/devices/plc-2/hang    (no root needed)"
+# every POST needs the header: a web page on another site cannot send it (docs/operations.md)
+SWITCH="curl -H 'X-FieldLink-Request: 1' -X POST"
+echo "Pull a cable:   $SWITCH http://127.0.0.1:$CONTROL_PORT/devices/plc-1/drop    (nftables, as root)"
+echo "Heal it:        $SWITCH http://127.0.0.1:$CONTROL_PORT/devices/plc-1/heal"
+echo "Hang a device:  $SWITCH http://127.0.0.1:$CONTROL_PORT/devices/plc-2/hang    (no root needed)"
 echo "Ctrl-C stops everything."
 wait "$PAYARA"

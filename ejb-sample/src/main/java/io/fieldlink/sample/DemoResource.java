@@ -62,6 +62,7 @@ public class DemoResource {
         }
         try {
             HttpRequest req = HttpRequest.newBuilder(base.resolve(path)).timeout(Duration.ofSeconds(15))
+                    .header("X-FieldLink-Request", "1") // the simulator's control port guards its switches
                     .method(method, HttpRequest.BodyPublishers.noBody()).build();
             HttpResponse<String> res = HTTP.send(req, HttpResponse.BodyHandlers.ofString());
             return Response.status(res.statusCode()).entity(res.body()).type(MediaType.APPLICATION_JSON).build();
