@@ -5,6 +5,8 @@
 #
 # Ports (all on 127.0.0.1): FIELDLINK_HTTP_PORT (8080), FIELDLINK_DEVICE_PORT (15020, 15021, 15022),
 # FIELDLINK_CONTROL_PORT (15099, the simulator's switches). FIELDLINK_SKIP_BUILD=1 reuses the build.
+# Nothing listens beyond loopback: src/payara/pre-boot.asadmin binds HTTP to 127.0.0.1 and switches
+# Payara Micro's data grid off (its Hazelcast would listen on every interface, even with --nocluster).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROOT=$PWD

@@ -29,6 +29,8 @@ import java.net.URL;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.function.Predicate;
@@ -53,8 +55,9 @@ class SampleContainerIT {
     private static DeviceSimulator plc2;
     private static DeviceSimulator plc3;
 
+    /** Where Payara Micro says it runs (its public address); the sample listens on loopback only. */
     @ArquillianResource
-    private URL base;
+    private URL announced;
 
     @Deployment(testable = false)
     static WebArchive sample() {
@@ -82,9 +85,13 @@ class SampleContainerIT {
         }
     }
 
+    /** The sample on loopback, at the port and context root Payara Micro announced. */
+    private URI base() {
+        return URI.create("http://127.0.0.1:" + announced.getPort() + announced.getPath());
+    }
+
     private Reply call(String method, String path, String json) throws Exception {
-        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(base.toString()).resolve(path))
-                .timeout(Duration.ofSeconds(20));
+        HttpRequest.Builder b = HttpRequest.newBuilder(base().resolve(path)).timeout(Duration.ofSeconds(20));
         b = json == null ? b.method(method, HttpRequest.BodyPublishers.noBody())
                 : b.header("Content-Type", "application/json").method(method, HttpRequest.BodyPublishers.ofString(json));
         long t = System.nanoTime();
@@ -304,6 +311,20 @@ class SampleContainerIT {
         }
         assertThat(plc2.openConnections()).isLessThanOrEqualTo(2);
         assertThat(plc3.openConnections()).isLessThanOrEqualTo(2);
+    }
+
+    @Test
+    @Order(11)
+    void theServerListensOnLoopbackOnly() throws Exception {
+        Assumptions.assumeTrue(Files.isDirectory(Path.of("/proc/net")), "needs Linux /proc to list sockets");
+        ProcessHandle payara = ProcessHandle.allProcesses().filter(p -> p.info().arguments()
+                .map(a -> String.join(" ", a)).orElse("")
+                .contains(new File("target/it/payara-micro.jar").getAbsolutePath())
+                && p.info().arguments().map(a -> List.of(a).contains("target/it/post-boot.asadmin")).orElse(false))
+                .findFirst().orElseThrow(() -> new AssertionError("this test's Payara Micro process not found"));
+        List<String> listening = LoopbackSockets.listening(payara.pid());
+        assertThat(listening).as("sockets Payara Micro listens on").isNotEmpty();
+        assertThat(listening).as("sockets Payara Micro listens on").allMatch(LoopbackSockets::isLoopback);
     }
 
     private void awaitState(String id, String state, long timeoutMs) throws Exception {
