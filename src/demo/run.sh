@@ -7,6 +7,7 @@
 # FIELDLINK_CONTROL_PORT (15099, the simulator's switches). FIELDLINK_SKIP_BUILD=1 reuses the build.
 # Nothing listens beyond loopback: src/payara/pre-boot.asadmin binds HTTP to 127.0.0.1 and switches
 # Payara Micro's data grid off (its Hazelcast would listen on every interface, even with --nocluster).
+# FIELDLINK_SAMPLE_REQUESTS=off switches the sample's raw request endpoint off.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROOT=$PWD

@@ -74,7 +74,7 @@ public final class DemoLoadHarness {
                     try {
                         HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(base + "/api/devices/" + id
                                 + "/request")).timeout(Duration.ofSeconds(30)).header("Content-Type", "application/json")
-                                .header("X-FieldLink-Demo", "1")
+                                .header("X-FieldLink-Request", "1") // the sample refuses POSTs without it
                                 .POST(HttpRequest.BodyPublishers.ofString("{\"text\":\"" + text + "\"}")).build(),
                                 HttpResponse.BodyHandlers.ofString());
                         Matcher tm = TEXT.matcher(r.body());

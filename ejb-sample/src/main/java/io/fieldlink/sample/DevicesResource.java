@@ -28,8 +28,9 @@ import java.util.HexFormat;
 /**
  * {@code GET /api/devices}: the health of every device. {@code POST /api/devices/{id}/request}
  * with {@code {"text":"READ"}} or {@code {"hex":"0001..."}} (and optional {@code "timeoutMs"}):
- * the device's answer, or a clear error: 400 bad input, 404 unknown device, 503 device down,
- * 504 no answer in time, 502 connection lost.
+ * the device's answer, or a clear error: 400 bad input, 403 endpoint switched off
+ * ({@link RequestEndpointSwitch}) or no {@code X-FieldLink-Request} header ({@link CrossSiteGuard}),
+ * 404 unknown device, 429 device busy, 503 device down, 504 no answer in time, 502 connection lost.
  */
 @Path("devices")
 @Produces(MediaType.APPLICATION_JSON)
@@ -70,6 +71,10 @@ public class DevicesResource {
     @Path("{id}/request")
     @Consumes(MediaType.APPLICATION_JSON)
     public Response request(@PathParam("id") String id, JsonObject body) {
+        String off = RequestEndpointSwitch.offBecause();
+        if (off != null) {
+            return error(403, off);
+        }
         byte[] frame;
         long timeoutMs;
         try {
@@ -124,8 +129,9 @@ public class DevicesResource {
         return frame;
     }
 
+    /** A JSON error body; typed here, as filters that abort a request have no {@code @Produces} to go by. */
     static Response error(int status, String message) {
-        return Response.status(status).entity(Json.createObjectBuilder()
+        return Response.status(status).type(MediaType.APPLICATION_JSON).entity(Json.createObjectBuilder()
                 .add("error", message == null ? "bad request" : message).build()).build();
     }
 }
