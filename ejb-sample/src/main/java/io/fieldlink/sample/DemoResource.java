@@ -17,6 +17,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.Set;
+import java.util.logging.Logger;
 import java.util.regex.Pattern;
 
 /**
@@ -34,6 +35,7 @@ import java.util.regex.Pattern;
 @Produces(MediaType.APPLICATION_JSON)
 public class DemoResource {
 
+    private static final Logger log = Logger.getLogger(DemoResource.class.getName());
     private static final Set<String> LOOPBACK_NAMES = Set.of("127.0.0.1", "localhost", "[::1]");
     private static final Set<String> ACTIONS = Set.of("drop", "heal", "hang", "echo", "restart", "off", "on");
     private static final Pattern ID = Pattern.compile("[A-Za-z0-9._-]{1,64}");
@@ -91,7 +93,8 @@ public class DemoResource {
             HttpResponse<String> res = HTTP.send(req, HttpResponse.BodyHandlers.ofString());
             return Response.status(res.statusCode()).entity(res.body()).type(MediaType.APPLICATION_JSON).build();
         } catch (IOException e) {
-            return DevicesResource.error(502, "device simulator unreachable: " + e.getMessage());
+            log.info(() -> "device simulator at " + base + " unreachable: " + e);
+            return DevicesResource.error(502, "device simulator unreachable");
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return DevicesResource.error(503, "interrupted");

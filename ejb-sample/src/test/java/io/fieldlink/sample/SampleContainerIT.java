@@ -50,7 +50,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * (embedded broker) and real simulated devices: injection, a request through the container's
  * pool, and a pulled cable seen end to end (MDB notice, health view, fail-fast, heal). Then the
  * sample as code people copy: state-changing requests only with the header a page on another site
- * cannot send, and a server that listens on loopback only.
+ * cannot send, error bodies that name one device, and a server that listens on loopback only.
  */
 @ExtendWith(ArquillianExtension.class)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
@@ -417,6 +417,40 @@ class SampleContainerIT {
         assertThat(r.object().getString("text")).isEqualTo("from the page");
         // the page's reads need no header
         assertThat(call("GET", "api/demo/devices", null).status()).isEqualTo(200);
+    }
+
+    @Test
+    @Order(8)
+    void errorBodiesNameTheDeviceAskedForNotTheDeviceTable() throws Exception {
+        Reply unknown = call("POST", "api/devices/plc-9/request", "{\"text\":\"x\"}");
+        assertThat(unknown.status()).isEqualTo(404);
+        assertThat(unknown.object().getString("error")).contains("plc-9");
+        assertNoDeviceTable(unknown);
+
+        plc2.behave(Behaviour.HANG);
+        try {
+            Reply timeout = call("POST", "api/devices/plc-2/request", "{\"text\":\"hello?\",\"timeoutMs\":300}");
+            assertThat(timeout.status()).isEqualTo(504);
+            assertThat(timeout.object().getString("error")).contains("plc-2").contains("no answer within 300 ms");
+            assertNoDeviceTable(timeout);
+        } finally {
+            plc2.behave(Behaviour.ECHO);
+        }
+        String hostile = "plc-9<img src=x onerror=alert(1)>";
+        Reply odd = call("POST", "api/devices/" + java.net.URLEncoder.encode(hostile, StandardCharsets.UTF_8)
+                .replace("+", "%20") + "/request", "{\"text\":\"x\"}");
+        assertThat(odd.status()).isEqualTo(404);
+        assertThat(odd.contentType()).startsWith("application/json");
+        assertNoDeviceTable(odd);
+    }
+
+    /** No body names a device that was not asked about, nor any device's address. */
+    private static void assertNoDeviceTable(Reply r) {
+        String body = r.body().toString();
+        assertThat(body).as("error body").doesNotContain("127.0.0.1").doesNotContain(String.valueOf(PORT1))
+                .doesNotContain(String.valueOf(PORT2)).doesNotContain(String.valueOf(PORT3));
+        long named = List.of("plc-1", "plc-2", "plc-3").stream().filter(body::contains).count();
+        assertThat(named).as("devices named in " + body).isLessThanOrEqualTo(1);
     }
 
     @Test
