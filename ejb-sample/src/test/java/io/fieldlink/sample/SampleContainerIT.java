@@ -6,10 +6,14 @@ import io.fieldlink.simulator.DeviceSimulator;
 import io.fieldlink.simulator.Nftables;
 import io.fieldlink.simulator.SimFraming;
 import io.fieldlink.simulator.SimulatorMain;
+import jakarta.jms.Connection;
+import jakarta.jms.MessageProducer;
+import jakarta.jms.Session;
 import jakarta.json.Json;
 import jakarta.json.JsonArray;
 import jakarta.json.JsonObject;
 import jakarta.json.JsonValue;
+import org.apache.activemq.ActiveMQConnectionFactory;
 import org.jboss.arquillian.container.test.api.Deployment;
 import org.jboss.arquillian.junit5.ArquillianExtension;
 import org.jboss.arquillian.test.api.ArquillianResource;
@@ -39,9 +43,12 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Predicate;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -50,7 +57,8 @@ import static org.assertj.core.api.Assertions.assertThat;
  * (embedded broker) and real simulated devices: injection, a request through the container's
  * pool, and a pulled cable seen end to end (MDB notice, health view, fail-fast, heal). Then the
  * sample as code people copy: state-changing requests only with the header a page on another site
- * cannot send, error bodies that name one device, and a server that listens on loopback only.
+ * cannot send, error bodies that name one device, a page that inserts data only as text, a
+ * hostile notice served back as inert JSON, and a server that listens on loopback only.
  */
 @ExtendWith(ArquillianExtension.class)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
@@ -61,6 +69,7 @@ class SampleContainerIT {
     private static final int PORT2 = Integer.getInteger("it.port2", 25021);
     private static final int PORT3 = Integer.getInteger("it.port3", 25022);
     private static final int CONTROL_PORT = Integer.getInteger("it.controlPort", 25029);
+    private static final int BROKER_PORT = Integer.getInteger("it.brokerPort", 25028);
     /** What the page sends with every state-changing request; a page on another site cannot send it. */
     private static final Map<String, String> MARKED = Map.of("X-FieldLink-Request", "1");
 
@@ -451,6 +460,79 @@ class SampleContainerIT {
                 .doesNotContain(String.valueOf(PORT2)).doesNotContain(String.valueOf(PORT3));
         long named = List.of("plc-1", "plc-2", "plc-3").stream().filter(body::contains).count();
         assertThat(named).as("devices named in " + body).isLessThanOrEqualTo(1);
+    }
+
+    @Test
+    @Order(9)
+    void thePageInsertsDataOnlyAsTextAndCannotBeFramed() throws Exception {
+        HttpResponse<String> page = HTTP.send(HttpRequest.newBuilder(base()).build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(page.statusCode()).isEqualTo(200);
+        String html = page.body();
+        // no inline handlers, no inline script: the page's code is a file the CSP allows, nothing else runs
+        assertThat(html).doesNotContainPattern("(?i)\\son[a-z]+\\s*=").doesNotContainPattern("(?i)javascript:");
+        Matcher scripts = Pattern.compile("(?is)<script([^>]*)>(.*?)</script>").matcher(html);
+        List<String> sources = new ArrayList<>();
+        while (scripts.find()) {
+            assertThat(scripts.group(2).trim()).as("inline script").isEmpty();
+            Matcher src = Pattern.compile("src=\"([^\"]+)\"").matcher(scripts.group(1));
+            assertThat(src.find()).as("script without src").isTrue();
+            sources.add(src.group(1));
+        }
+        assertThat(sources).isNotEmpty();
+        for (String source : sources) {
+            HttpResponse<String> js = HTTP.send(HttpRequest.newBuilder(base().resolve(source)).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertThat(js.statusCode()).as(source).isEqualTo(200);
+            String code = js.body();
+            // no HTML built from strings; no handlers from strings
+            assertThat(code).as(source).doesNotContain("innerHTML").doesNotContain("outerHTML")
+                    .doesNotContain("insertAdjacentHTML").doesNotContain("document.write").doesNotContain("eval(")
+                    .doesNotContain("new Function").doesNotContainPattern("\\.on[a-z]+\\s*=[^=]")
+                    .doesNotContainPattern("setAttribute\\(\\s*['\"]on");
+            assertThat(code).as(source).contains("textContent").contains("addEventListener")
+                    .contains("X-FieldLink-Request");
+        }
+        String csp = page.headers().firstValue("Content-Security-Policy").orElse("");
+        assertThat(csp).contains("script-src 'self'").contains("frame-ancestors 'none'").contains("object-src 'none'");
+        assertThat(page.headers().firstValue("X-Frame-Options")).hasValue("DENY");
+        assertThat(page.headers().firstValue("X-Content-Type-Options")).hasValue("nosniff");
+        HttpResponse<String> api = HTTP.send(HttpRequest.newBuilder(base().resolve("api/devices")).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(api.headers().firstValue("X-Content-Type-Options")).hasValue("nosniff");
+    }
+
+    @Test
+    @Order(10)
+    void aHostileNoticeIsServedBackAsInertJson() throws Exception {
+        String marker = "hostile-" + System.nanoTime();
+        JsonObject hostile = Json.createObjectBuilder()
+                .add("event", "<img src=x onerror=alert(1)>")
+                .add("deviceId", marker + "\"'><script>alert(2)</script>")
+                .add("address", "</td></tr><tr><td onmouseover=alert(3)>")
+                .add("cause", "'); alert(4); ('")
+                .add("downtimeMs", "<b onclick=alert(5)>1</b>")
+                .add("reconnectAttempts", "\" onfocus=\"alert(6)")
+                .add("connectionsAffected", "<svg onload=alert(7)>")
+                .add("timestamp", "javascript:alert(8)")
+                .build();
+        ActiveMQConnectionFactory factory = new ActiveMQConnectionFactory("tcp://127.0.0.1:" + BROKER_PORT);
+        try (Connection c = factory.createConnection("guest", "guest");
+             Session s = c.createSession(false, Session.AUTO_ACKNOWLEDGE)) {
+            MessageProducer p = s.createProducer(s.createTopic("fieldlink.notices"));
+            p.send(s.createTextMessage(hostile.toString()));
+            p.send(s.createTextMessage("<script>alert('not even JSON')</script>"));
+        }
+        JsonObject served = null;
+        long deadline = System.nanoTime() + 10_000_000_000L;
+        while (served == null && System.nanoTime() < deadline) {
+            Reply notices = call("GET", "api/notices", null);
+            assertThat(notices.contentType()).startsWith("application/json");
+            served = notices.body().asJsonArray().stream().map(JsonValue::asJsonObject)
+                    .filter(n -> n.getString("deviceId", "").startsWith(marker)).findFirst().orElse(null);
+            Thread.sleep(100);
+        }
+        assertThat(served).as("the hostile notice, received by the MDB").isNotNull();
+        assertThat(served).isEqualTo(hostile); // every field back as a JSON string, for the page's textContent
     }
 
     @Test
