@@ -5,6 +5,9 @@
 #
 # Ports (all on 127.0.0.1): FIELDLINK_HTTP_PORT (8080), FIELDLINK_DEVICE_PORT (15020, 15021, 15022),
 # FIELDLINK_CONTROL_PORT (15099, the simulator's switches). FIELDLINK_SKIP_BUILD=1 reuses the build.
+# Nothing listens beyond loopback: src/payara/pre-boot.asadmin binds HTTP to 127.0.0.1 and switches
+# Payara Micro's data grid off (its Hazelcast would listen on every interface, even with --nocluster).
+# FIELDLINK_SAMPLE_REQUESTS=off switches the sample's raw request endpoint off.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROOT=$PWD
@@ -75,8 +78,10 @@ awk -v s="$START" -v r="$READY" -v m="$RSS_MB" 'BEGIN { printf "\nFieldLink demo
 echo "    $URL                      the live page"
 echo "    ${URL}api/devices           health (JSON)      ${URL}api/notices   notices (JSON)"
 echo
-echo "Pull a cable:   curl -X POST http://127.0.0.1:$CONTROL_PORT/devices/plc-1/drop    (nftables, as root)"
-echo "Heal it:        curl -X POST http://127.0.0.1:$CONTROL_PORT/devices/plc-1/heal"
-echo "Hang a device:  curl -X POST http://127.0.0.1:$CONTROL_PORT/devices/plc-2/hang    (no root needed)"
+# every POST needs the header: a web page on another site cannot send it (docs/operations.md)
+SWITCH="curl -H 'X-FieldLink-Request: 1' -X POST"
+echo "Pull a cable:   $SWITCH http://127.0.0.1:$CONTROL_PORT/devices/plc-1/drop    (nftables, as root)"
+echo "Heal it:        $SWITCH http://127.0.0.1:$CONTROL_PORT/devices/plc-1/heal"
+echo "Hang a device:  $SWITCH http://127.0.0.1:$CONTROL_PORT/devices/plc-2/hang    (no root needed)"
 echo "Ctrl-C stops everything."
 wait "$PAYARA"

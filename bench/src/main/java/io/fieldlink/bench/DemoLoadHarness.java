@@ -74,7 +74,7 @@ public final class DemoLoadHarness {
                     try {
                         HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(base + "/api/devices/" + id
                                 + "/request")).timeout(Duration.ofSeconds(30)).header("Content-Type", "application/json")
-                                .header("X-FieldLink-Demo", "1")
+                                .header("X-FieldLink-Request", "1") // the sample refuses POSTs without it
                                 .POST(HttpRequest.BodyPublishers.ofString("{\"text\":\"" + text + "\"}")).build(),
                                 HttpResponse.BodyHandlers.ofString());
                         Matcher tm = TEXT.matcher(r.body());
@@ -158,9 +158,14 @@ public final class DemoLoadHarness {
                 HttpResponse.BodyHandlers.ofString()).body();
     }
 
+    /** A simulator switch; fails loudly if the control port refuses it (a drop that never happened). */
     private static void post(HttpClient http, String url) throws Exception {
-        http.send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(10))
+        HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(10))
+                .header("X-FieldLink-Request", "1") // the control port refuses POSTs without it
                 .POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
+        if (r.statusCode() != 200) {
+            throw new IllegalStateException("POST " + url + " -> " + r.statusCode() + " " + r.body());
+        }
     }
 
     private static String threads(HttpClient http, String base) {

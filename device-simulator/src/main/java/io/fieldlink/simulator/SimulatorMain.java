@@ -29,22 +29,29 @@ import java.util.regex.Pattern;
  * java -cp 'device-simulator.jar:lib/*' io.fieldlink.simulator.SimulatorMain \
  *      --framing line --control 15099 plc-1=15020 plc-2=15021
  *
- * curl -X POST http://127.0.0.1:15099/devices/plc-1/drop     # pull the cable (nftables, root)
- * curl -X POST http://127.0.0.1:15099/devices/plc-1/heal     # cable back, answering again
- * curl -X POST http://127.0.0.1:15099/devices/plc-1/hang     # keeps ACKing, never answers
- * curl -X POST http://127.0.0.1:15099/devices/plc-1/restart  # reboot: connections reset
- * curl http://127.0.0.1:15099/devices                        # what each device is doing
+ * alias sim='curl -H "X-FieldLink-Request: 1" -X POST'        # every POST needs the header (see below)
+ * sim http://127.0.0.1:15099/devices/plc-1/drop     # pull the cable (nftables, root)
+ * sim http://127.0.0.1:15099/devices/plc-1/heal     # cable back, answering again
+ * sim http://127.0.0.1:15099/devices/plc-1/hang     # keeps ACKing, never answers
+ * sim http://127.0.0.1:15099/devices/plc-1/restart  # reboot: connections reset
+ * curl http://127.0.0.1:15099/devices               # what each device is doing
  *
- * curl -X POST 'http://127.0.0.1:15099/devices/plc-1/idle-close?ms=30000'        # FIN after 30 s of silence
- * curl -X POST 'http://127.0.0.1:15099/devices/plc-1/client-limit?n=2&amp;action=reset' # close|reset|refuse-silently
- * curl -X POST 'http://127.0.0.1:15099/devices/plc-1/accept-reset?ms=500'        # RST new connections after 500 ms
- * curl -X POST 'http://127.0.0.1:15099/devices/plc-1/stray?p=0.1'                # 10 %: a duplicate frame after the answer
- * curl -X POST 'http://127.0.0.1:15099/devices/plc-1/late?p=0.05&amp;ms=4000'        # 5 %: answered 4 s late
- * curl -X POST 'http://127.0.0.1:15099/devices/plc-1/unsolicited?ms=1000'        # a frame nobody asked for, every second
- * curl -X POST 'http://127.0.0.1:15099/devices/plc-1/partial?bytes=2&amp;gapMs=50'   # answers trickle out
- * curl -X POST 'http://127.0.0.1:15099/devices/plc-1/seed?value=42'              # reproducible probabilities
- * curl -X POST http://127.0.0.1:15099/devices/plc-1/normal                       # all of it off, cable in, on
+ * sim 'http://127.0.0.1:15099/devices/plc-1/idle-close?ms=30000'        # FIN after 30 s of silence
+ * sim 'http://127.0.0.1:15099/devices/plc-1/client-limit?n=2&amp;action=reset' # close|reset|refuse-silently
+ * sim 'http://127.0.0.1:15099/devices/plc-1/accept-reset?ms=500'        # RST new connections after 500 ms
+ * sim 'http://127.0.0.1:15099/devices/plc-1/stray?p=0.1'                # 10 %: a duplicate frame after the answer
+ * sim 'http://127.0.0.1:15099/devices/plc-1/late?p=0.05&amp;ms=4000'        # 5 %: answered 4 s late
+ * sim 'http://127.0.0.1:15099/devices/plc-1/unsolicited?ms=1000'        # a frame nobody asked for, every second
+ * sim 'http://127.0.0.1:15099/devices/plc-1/partial?bytes=2&amp;gapMs=50'   # answers trickle out
+ * sim 'http://127.0.0.1:15099/devices/plc-1/seed?value=42'              # reproducible probabilities
+ * sim http://127.0.0.1:15099/devices/plc-1/normal                       # all of it off, cable in, on
  * </pre>
+ *
+ * <p>The switches run {@code nft} as root, and any web page the browser visits can send a POST
+ * to 127.0.0.1: a POST needs the header {@code X-FieldLink-Request: 1} (a page on another site
+ * cannot send it without a CORS preflight, which this port never answers), a request that
+ * carries an {@code Origin} (a browser's) is refused, and so is one whose {@code Host} is not
+ * a loopback name (DNS rebinding). Refusals are 403 and change nothing.
  *
  * <p>{@code stray} and {@code unsolicited} take an optional {@code hex=} frame (without the framing's
  * trailer); by default a stray frame repeats the request (for these echo devices: a duplicate
@@ -65,7 +72,8 @@ public final class SimulatorMain {
     private record SimulatedDevice(String id, DeviceSimulator sim, Nftables cable) {
     }
 
-    SimulatorMain() {
+    /** A control port with no devices yet: {@link #add} them, then open {@link #control}. */
+    public SimulatorMain() {
     }
 
     public static void main(String[] args) throws Exception {
@@ -124,14 +132,14 @@ public final class SimulatorMain {
     }
 
     /** Puts a device under the control port's command; returns it. */
-    DeviceSimulator add(String id, DeviceSimulator sim) {
+    public DeviceSimulator add(String id, DeviceSimulator sim) {
         devices.put(id, new SimulatedDevice(id, sim,
                 new Nftables("fl_sim_" + id.replaceAll("[^A-Za-z0-9]", "_") + "_" + sim.port())));
         return sim;
     }
 
     /** Starts the control port on loopback (0: ephemeral); the caller stops it. */
-    HttpServer control(int port) throws IOException {
+    public HttpServer control(int port) throws IOException {
         HttpServer server = HttpServer.create(new InetSocketAddress("127.0.0.1", port), 16);
         server.createContext("/devices", this::handle);
         server.start();
@@ -142,8 +150,19 @@ public final class SimulatorMain {
             + "|idle-close?ms=|client-limit?n=[&action=close|reset|refuse-silently]|accept-reset?ms="
             + "|stray?p=[&hex=]|late?p=&ms=|unsolicited?ms=[&hex=]|partial?bytes=[&gapMs=]|seed?value=|normal}";
 
+    /** The header a POST needs; a page on another site cannot send it without a preflight. */
+    public static final String GUARD_HEADER = "X-FieldLink-Request";
+
+    private static final Set<String> LOOPBACK_NAMES = Set.of("127.0.0.1", "localhost", "[::1]");
+
     private void handle(HttpExchange ex) throws IOException {
         try (ex) {
+            String refusal = refusal(ex.getRequestMethod(), ex.getRequestHeaders().getFirst("Host"),
+                    ex.getRequestHeaders().getFirst("Origin"), ex.getRequestHeaders().getFirst(GUARD_HEADER));
+            if (refusal != null) {
+                reply(ex, 403, error(refusal));
+                return;
+            }
             String[] path = ex.getRequestURI().getPath().split("/");
             if (ex.getRequestMethod().equals("GET") && path.length == 2) {
                 reply(ex, 200, list());
@@ -174,6 +193,25 @@ public final class SimulatorMain {
                 reply(ex, 409, error(e.getMessage()));
             }
         }
+    }
+
+    /** Why the control port refuses a request, or null: see the class comment. */
+    static String refusal(String method, String host, String origin, String marker) {
+        String name = host == null ? "" : host.trim().toLowerCase(Locale.ROOT);
+        int colon = name.lastIndexOf(':');
+        if (colon > name.lastIndexOf(']')) {
+            name = name.substring(0, colon);
+        }
+        if (!LOOPBACK_NAMES.contains(name)) {
+            return "refused: the control port answers only on 127.0.0.1, localhost or [::1], not Host " + host;
+        }
+        if (origin != null) {
+            return "refused: a request from a web page (Origin " + origin + ")";
+        }
+        if (!method.equals("GET") && !"1".equals(marker)) {
+            return "refused: a POST needs the header " + GUARD_HEADER + ": 1";
+        }
+        return null;
     }
 
     private static String error(String message) {

@@ -38,8 +38,8 @@ class ControlPortTest {
 
     private HttpResponse<String> post(String pathAndQuery) throws IOException, InterruptedException {
         URI uri = URI.create("http://127.0.0.1:" + control.getAddress().getPort() + "/devices/plc-1/" + pathAndQuery);
-        return HTTP.send(HttpRequest.newBuilder(uri).POST(HttpRequest.BodyPublishers.noBody()).build(),
-                HttpResponse.BodyHandlers.ofString());
+        return HTTP.send(HttpRequest.newBuilder(uri).header(SimulatorMain.GUARD_HEADER, "1")
+                .POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
     }
 
     private void assertStatus(int status, String pathAndQuery, String bodyPart) throws Exception {
@@ -108,9 +108,42 @@ class ControlPortTest {
     void unknownActionsAndDevicesAre404() throws Exception {
         assertStatus(404, "explode", "unknown action explode");
         URI other = URI.create("http://127.0.0.1:" + control.getAddress().getPort() + "/devices/plc-9/hang");
-        HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(other).POST(HttpRequest.BodyPublishers.noBody()).build(),
-                HttpResponse.BodyHandlers.ofString());
+        HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(other).header(SimulatorMain.GUARD_HEADER, "1")
+                .POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
         assertEquals(404, r.statusCode());
+    }
+
+    @Test
+    void aWebPageCannotFlipASwitch() throws Exception {
+        URI hang = URI.create("http://127.0.0.1:" + control.getAddress().getPort() + "/devices/plc-1/hang");
+        // what any page can make a browser send without asking: no custom header
+        HttpResponse<String> bare = HTTP.send(HttpRequest.newBuilder(hang).header("Content-Type", "text/plain")
+                .POST(HttpRequest.BodyPublishers.ofString("x")).build(), HttpResponse.BodyHandlers.ofString());
+        assertEquals(403, bare.statusCode(), bare.body());
+        assertTrue(bare.body().contains("X-FieldLink-Request"), bare.body());
+        // a browser's request carries an Origin
+        HttpResponse<String> page = HTTP.send(HttpRequest.newBuilder(hang).header(SimulatorMain.GUARD_HEADER, "1")
+                .header("Origin", "http://127.0.0.1:8080").POST(HttpRequest.BodyPublishers.noBody()).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertEquals(403, page.statusCode(), page.body());
+        // DNS rebinding: a foreign name pointed at 127.0.0.1
+        assertTrue(raw("POST /devices/plc-1/hang", "evil.example:" + control.getAddress().getPort())
+                .startsWith("HTTP/1.1 403"));
+        assertTrue(raw("GET /devices", "evil.example").startsWith("HTTP/1.1 403"));
+        assertTrue(raw("GET /devices", "localhost:" + control.getAddress().getPort()).startsWith("HTTP/1.1 200"));
+        assertEquals(Behaviour.ECHO, sim.behaviour());
+    }
+
+    /** A request written by hand, for a Host header HttpClient will not send; returns the status line. */
+    private String raw(String requestLine, String host) throws IOException {
+        try (java.net.Socket s = new java.net.Socket("127.0.0.1", control.getAddress().getPort())) {
+            s.setSoTimeout(10_000);
+            s.getOutputStream().write((requestLine + " HTTP/1.1\r\nHost: " + host + "\r\n" + SimulatorMain.GUARD_HEADER
+                    + ": 1\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+                    .getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+            return new java.io.BufferedReader(new java.io.InputStreamReader(s.getInputStream(),
+                    java.nio.charset.StandardCharsets.US_ASCII)).readLine();
+        }
     }
 
     @Test

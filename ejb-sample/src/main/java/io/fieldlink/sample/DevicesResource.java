@@ -24,17 +24,25 @@ import jakarta.ws.rs.core.Response;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.HexFormat;
+import java.util.logging.Level;
+import java.util.logging.Logger;
 
 /**
  * {@code GET /api/devices}: the health of every device. {@code POST /api/devices/{id}/request}
  * with {@code {"text":"READ"}} or {@code {"hex":"0001..."}} (and optional {@code "timeoutMs"}):
- * the device's answer, or a clear error: 400 bad input, 404 unknown device, 503 device down,
- * 504 no answer in time, 502 connection lost.
+ * the device's answer, or a clear error: 400 bad input, 403 endpoint switched off
+ * ({@link RequestEndpointSwitch}) or no {@code X-FieldLink-Request} header ({@link CrossSiteGuard}),
+ * 404 unknown device, 429 device busy, 503 device down, 504 no answer in time, 502 connection lost.
+ *
+ * <p>An error body names the device asked for and what happened, in the sample's own words: never
+ * the adapter's message, which names addresses and, for an unknown id, every device of the pool.
+ * That message goes to the server log.
  */
 @Path("devices")
 @Produces(MediaType.APPLICATION_JSON)
 public class DevicesResource {
 
+    private static final Logger log = Logger.getLogger(DevicesResource.class.getName());
     private static final int MAX_FRAME_BYTES = 4096;
     private static final long MAX_TIMEOUT_MS = 30_000;
 
@@ -70,6 +78,10 @@ public class DevicesResource {
     @Path("{id}/request")
     @Consumes(MediaType.APPLICATION_JSON)
     public Response request(@PathParam("id") String id, JsonObject body) {
+        String off = RequestEndpointSwitch.offBecause();
+        if (off != null) {
+            return error(403, off);
+        }
         byte[] frame;
         long timeoutMs;
         try {
@@ -78,7 +90,9 @@ public class DevicesResource {
             if (timeoutMs < 1 || timeoutMs > MAX_TIMEOUT_MS) {
                 return error(400, "timeoutMs must be 1.." + MAX_TIMEOUT_MS + ", was " + timeoutMs);
             }
-        } catch (IllegalArgumentException | ArithmeticException | ClassCastException e) {
+        } catch (ClassCastException e) {
+            return error(400, "\"text\" and \"hex\" are strings, \"timeoutMs\" a whole number");
+        } catch (IllegalArgumentException | ArithmeticException e) {
             return error(400, e.getMessage());
         }
         try {
@@ -90,18 +104,31 @@ public class DevicesResource {
                     .add("micros", reply.micros())
                     .build()).build();
         } catch (DeviceDownException e) {
-            return Response.status(503).entity(Json.createObjectBuilder().add("error", e.getMessage())
+            log.fine(e::getMessage); // the health view and the notices already say why
+            return Response.status(503).entity(Json.createObjectBuilder()
+                    .add("error", "device " + id + " down since " + e.downSince()
+                            + "; the adapter is reconnecting in the background")
                     .add("downSince", e.downSince().toString()).build()).build();
         } catch (DeviceBusyException e) {
+            log.fine(e::getMessage);
             // healthy but every connection stayed in use for maxWaitMs: try again, it is not an outage
             return Response.status(429).header("Retry-After", "1").entity(Json.createObjectBuilder()
-                    .add("error", e.getMessage()).add("waitedMs", e.waitedMs()).build()).build();
+                    .add("error", "device " + id + " busy: waited " + e.waitedMs() + " ms for one of its "
+                            + e.connections() + " connection(s); try again")
+                    .add("waitedMs", e.waitedMs()).build()).build();
         } catch (DeviceTimeoutException e) {
-            return error(504, e.getMessage());
+            log.fine(e::getMessage);
+            return error(504, "device " + id + ": no answer within " + timeoutMs + " ms");
         } catch (ConnectionLostException e) {
-            return error(502, e.getMessage());
+            log.log(Level.INFO, "request to device " + id + " failed: " + e.getMessage(), e);
+            return error(502, "device " + id + ": connection lost during the request; ask again");
         } catch (DeviceException e) {
-            return error(e.address() == null ? 404 : 502, e.getMessage());
+            if (e.address() == null && id.equals(e.deviceId())) {
+                log.info(e::getMessage); // names the pool's devices: for the operator, not the caller
+                return error(404, "no device " + id + " in this pool");
+            }
+            log.log(Level.WARNING, "request to device " + id + " failed: " + e.getMessage(), e);
+            return error(502, "device " + id + ": the request failed; the server log says why");
         }
     }
 
@@ -124,8 +151,9 @@ public class DevicesResource {
         return frame;
     }
 
+    /** A JSON error body; typed here, as filters that abort a request have no {@code @Produces} to go by. */
     static Response error(int status, String message) {
-        return Response.status(status).entity(Json.createObjectBuilder()
+        return Response.status(status).type(MediaType.APPLICATION_JSON).entity(Json.createObjectBuilder()
                 .add("error", message == null ? "bad request" : message).build()).build();
     }
 }

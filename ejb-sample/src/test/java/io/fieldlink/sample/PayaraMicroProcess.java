@@ -15,6 +15,9 @@ import java.util.concurrent.TimeUnit;
  */
 final class PayaraMicroProcess implements AutoCloseable {
 
+    /** The distribution's pre-boot commands (src/payara/), relative to this module. */
+    static final Path PRE_BOOT = Path.of("..", "src", "payara", "pre-boot.asadmin").toAbsolutePath().normalize();
+
     private final Process process;
     private final Path log;
 
@@ -28,9 +31,10 @@ final class PayaraMicroProcess implements AutoCloseable {
         Path dir = Path.of(System.getProperty("it.dir", "target/it"));
         Path root = dir.resolve(name + "-root");
         deleteTree(root); // a fresh server: no deployments left from an earlier run
+        // HTTP on loopback only, as in the demo (the distribution's pre-boot file)
         List<String> cmd = new ArrayList<>(List.of("java", "-jar", dir.resolve("payara-micro.jar").toString(),
-                "--nocluster", "--rootdir", root.toString(), "--postbootcommandfile",
-                dir.resolve(name + ".asadmin").toString()));
+                "--nocluster", "--rootdir", root.toString(), "--prebootcommandfile", PRE_BOOT.toString(),
+                "--postbootcommandfile", dir.resolve(name + ".asadmin").toString()));
         cmd.addAll(List.of(options));
         Path log = dir.resolve(name + ".log");
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();

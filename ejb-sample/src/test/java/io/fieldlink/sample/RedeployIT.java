@@ -42,7 +42,7 @@ class RedeployIT {
             assertThat(plc.connectionsAccepted()).as("connections the first adapter made").isPositive();
 
             HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(base.resolve("api/devices/plc-1/request"))
-                    .header("Content-Type", "application/json")
+                    .header("Content-Type", "application/json").header("X-FieldLink-Request", "1")
                     .POST(HttpRequest.BodyPublishers.ofString("{\"text\":\"after redeploy\"}")).build(),
                     HttpResponse.BodyHandlers.ofString());
             assertThat(r.statusCode()).as(r.body()).isEqualTo(200);

@@ -1,12 +1,19 @@
 package io.fieldlink.sample;
 
+import com.sun.net.httpserver.HttpServer;
+import io.fieldlink.simulator.Behaviour;
 import io.fieldlink.simulator.DeviceSimulator;
 import io.fieldlink.simulator.Nftables;
 import io.fieldlink.simulator.SimFraming;
+import io.fieldlink.simulator.SimulatorMain;
+import jakarta.jms.Connection;
+import jakarta.jms.MessageProducer;
+import jakarta.jms.Session;
 import jakarta.json.Json;
 import jakarta.json.JsonArray;
 import jakarta.json.JsonObject;
 import jakarta.json.JsonValue;
+import org.apache.activemq.ActiveMQConnectionFactory;
 import org.jboss.arquillian.container.test.api.Deployment;
 import org.jboss.arquillian.junit5.ArquillianExtension;
 import org.jboss.arquillian.test.api.ArquillianResource;
@@ -22,23 +29,36 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.extension.ExtendWith;
 
+import java.io.BufferedReader;
 import java.io.File;
+import java.io.InputStreamReader;
 import java.io.StringReader;
+import java.net.Socket;
 import java.net.URI;
 import java.net.URL;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.function.Predicate;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * The sample on the real Payara Micro 6.2025.10 with the real FieldLink rar, the real ActiveMQ rar
  * (embedded broker) and real simulated devices: injection, a request through the container's
- * pool, and a pulled cable seen end to end (MDB notice, health view, fail-fast, heal).
+ * pool, and a pulled cable seen end to end (MDB notice, health view, fail-fast, heal). Then the
+ * sample as code people copy: state-changing requests only with the header a page on another site
+ * cannot send, error bodies that name one device, a page that inserts data only as text, a
+ * hostile notice served back as inert JSON, and a server that listens on loopback only.
  */
 @ExtendWith(ArquillianExtension.class)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
@@ -48,13 +68,19 @@ class SampleContainerIT {
     private static final int PORT1 = Integer.getInteger("it.devicePort", 25020);
     private static final int PORT2 = Integer.getInteger("it.port2", 25021);
     private static final int PORT3 = Integer.getInteger("it.port3", 25022);
+    private static final int CONTROL_PORT = Integer.getInteger("it.controlPort", 25029);
+    private static final int BROKER_PORT = Integer.getInteger("it.brokerPort", 25028);
+    /** What the page sends with every state-changing request; a page on another site cannot send it. */
+    private static final Map<String, String> MARKED = Map.of("X-FieldLink-Request", "1");
 
     private static DeviceSimulator plc1;
     private static DeviceSimulator plc2;
     private static DeviceSimulator plc3;
+    private static HttpServer control;
 
+    /** Where Payara Micro says it runs (its public address); the sample listens on loopback only. */
     @ArquillianResource
-    private URL base;
+    private URL announced;
 
     @Deployment(testable = false)
     static WebArchive sample() {
@@ -67,31 +93,58 @@ class SampleContainerIT {
         plc1 = DeviceSimulator.start(SimFraming.line(), "127.0.0.1", PORT1, 1);
         plc2 = DeviceSimulator.start(SimFraming.line(), "127.0.0.1", PORT2, 1);
         plc3 = DeviceSimulator.start(SimFraming.line(), "127.0.0.1", PORT3, 1);
+        // the demo switches of the page: the sample forwards them to this control port (sample-it.properties)
+        SimulatorMain simulator = new SimulatorMain();
+        simulator.add("plc-1", plc1);
+        simulator.add("plc-2", plc2);
+        simulator.add("plc-3", plc3);
+        try {
+            control = simulator.control(CONTROL_PORT);
+        } catch (java.io.IOException e) {
+            throw new IllegalStateException("control port " + CONTROL_PORT, e);
+        }
     }
 
     @AfterAll
     static void stopDevices() {
+        control.stop(0);
         plc1.close();
         plc2.close();
         plc3.close();
     }
 
-    private record Reply(int status, JsonValue body, long millis) {
+    private record Reply(int status, JsonValue body, long millis, String contentType) {
         JsonObject object() {
             return body.asJsonObject();
         }
     }
 
+    /** The sample on loopback, at the port and context root Payara Micro announced. */
+    private URI base() {
+        return URI.create("http://127.0.0.1:" + announced.getPort() + announced.getPath());
+    }
+
+    /** A call as the page makes it: state-changing requests carry the page's header. */
     private Reply call(String method, String path, String json) throws Exception {
-        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(base.toString()).resolve(path))
-                .timeout(Duration.ofSeconds(20));
-        b = json == null ? b.method(method, HttpRequest.BodyPublishers.noBody())
-                : b.header("Content-Type", "application/json").method(method, HttpRequest.BodyPublishers.ofString(json));
+        return call(method, path, json, "application/json", method.equals("GET") ? Map.of() : MARKED);
+    }
+
+    private Reply call(String method, String path, String body, String contentType, Map<String, String> headers)
+            throws Exception {
+        HttpRequest.Builder b = HttpRequest.newBuilder(base().resolve(path)).timeout(Duration.ofSeconds(20));
+        b = body == null ? b.method(method, HttpRequest.BodyPublishers.noBody())
+                : b.header("Content-Type", contentType).method(method, HttpRequest.BodyPublishers.ofString(body));
+        headers.forEach(b::header);
         long t = System.nanoTime();
         HttpResponse<String> r = HTTP.send(b.build(), HttpResponse.BodyHandlers.ofString());
         long ms = (System.nanoTime() - t) / 1_000_000;
-        JsonValue body = r.body().isBlank() ? JsonValue.NULL : Json.createReader(new StringReader(r.body())).readValue();
-        return new Reply(r.statusCode(), body, ms);
+        JsonValue json;
+        try {
+            json = r.body().isBlank() ? JsonValue.NULL : Json.createReader(new StringReader(r.body())).readValue();
+        } catch (jakarta.json.JsonException notJson) {
+            json = Json.createValue(r.body()); // e.g. the server's own HTML error page
+        }
+        return new Reply(r.statusCode(), json, ms, r.headers().firstValue("Content-Type").orElse(""));
     }
 
     private JsonObject device(String id) throws Exception {
@@ -304,6 +357,207 @@ class SampleContainerIT {
         }
         assertThat(plc2.openConnections()).isLessThanOrEqualTo(2);
         assertThat(plc3.openConnections()).isLessThanOrEqualTo(2);
+    }
+
+    // ---- the sample as code people copy ----
+
+    @Test
+    @Order(5)
+    void aStateChangingRequestWithoutThePagesHeaderIsRefusedAndChangesNothing() throws Exception {
+        long framesBefore = plc1.framesReceived();
+        // what any page on any site can make a browser send without asking (a "simple" request):
+        // a form post, text/plain, or a JSON body without the header
+        Reply form = call("POST", "api/demo/devices/plc-3/hang", "x=1", "application/x-www-form-urlencoded", Map.of());
+        Reply text = call("POST", "api/devices/plc-1/request", "{\"text\":\"csrf\"}", "text/plain", Map.of());
+        Reply plain = call("POST", "api/devices/plc-1/request", "{\"text\":\"csrf\"}", "application/json", Map.of());
+        Reply empty = call("POST", "api/demo/devices/plc-3/restart", null, null, Map.of());
+        for (Reply r : List.of(form, text, plain, empty)) {
+            assertThat(r.status()).as(r.toString()).isEqualTo(403);
+            assertThat(r.contentType()).startsWith("application/json");
+            assertThat(r.object().getString("error")).contains("X-FieldLink-Request");
+        }
+        // nothing reached the devices or flipped a switch
+        assertThat(plc3.behaviour()).isEqualTo(Behaviour.ECHO);
+        assertThat(plc1.framesReceived()).isEqualTo(framesBefore);
+        assertThat(call("POST", "api/devices/plc-1/request", "{\"text\":\"x\"}", "application/json",
+                Map.of("X-FieldLink-Request", "0")).status()).as("the header's value is checked").isEqualTo(403);
+        assertThat(call("PUT", "api/devices/plc-1/request", "{\"text\":\"x\"}", "application/json", Map.of()).status())
+                .as("every method but GET, HEAD and OPTIONS is guarded").isEqualTo(403);
+        assertThat(call("DELETE", "api/notices", null, null, Map.of()).status()).isEqualTo(403);
+    }
+
+    @Test
+    @Order(6)
+    void aRequestFromAnotherSiteIsRefusedEvenWithTheHeader() throws Exception {
+        long framesBefore = plc1.framesReceived();
+        for (String origin : List.of("http://evil.example", "null", "http://127.0.0.1:" + (announced.getPort() + 1),
+                "http://127.0.0.1", "http://localhost:" + announced.getPort())) {
+            Map<String, String> headers = Map.of("X-FieldLink-Request", "1", "Origin", origin);
+            Reply demo = call("POST", "api/demo/devices/plc-3/hang", null, null, headers);
+            Reply request = call("POST", "api/devices/plc-1/request", "{\"text\":\"csrf\"}", "application/json", headers);
+            for (Reply r : List.of(demo, request)) {
+                assertThat(r.status()).as(origin + ": " + r).isEqualTo(403);
+                assertThat(r.object().getString("error")).contains("Origin");
+            }
+        }
+        assertThat(plc3.behaviour()).isEqualTo(Behaviour.ECHO);
+        assertThat(plc1.framesReceived()).isEqualTo(framesBefore);
+        // DNS rebinding: a foreign name that resolves to 127.0.0.1 makes the attacker's page same-origin;
+        // the demo switches answer only loopback names
+        assertThat(rawPost("api/demo/devices/plc-3/hang", "evil.example:" + announced.getPort())).startsWith("HTTP/1.1 403");
+        assertThat(plc3.behaviour()).isEqualTo(Behaviour.ECHO);
+    }
+
+    @Test
+    @Order(7)
+    void thePagesOwnRequestsWork() throws Exception {
+        String ownOrigin = "http://127.0.0.1:" + announced.getPort();
+        Map<String, String> page = Map.of("X-FieldLink-Request", "1", "Origin", ownOrigin);
+        Reply hang = call("POST", "api/demo/devices/plc-3/hang", null, null, page);
+        try {
+            assertThat(hang.status()).as(hang.toString()).isEqualTo(200);
+            assertThat(plc3.behaviour()).isEqualTo(Behaviour.HANG);
+        } finally {
+            assertThat(call("POST", "api/demo/devices/plc-3/echo", null, null, MARKED).status()).isEqualTo(200);
+        }
+        assertThat(plc3.behaviour()).isEqualTo(Behaviour.ECHO);
+        Reply r = call("POST", "api/devices/plc-3/request", "{\"text\":\"from the page\"}", "application/json", page);
+        assertThat(r.status()).as(r.toString()).isEqualTo(200);
+        assertThat(r.object().getString("text")).isEqualTo("from the page");
+        // the page's reads need no header
+        assertThat(call("GET", "api/demo/devices", null).status()).isEqualTo(200);
+    }
+
+    @Test
+    @Order(8)
+    void errorBodiesNameTheDeviceAskedForNotTheDeviceTable() throws Exception {
+        Reply unknown = call("POST", "api/devices/plc-9/request", "{\"text\":\"x\"}");
+        assertThat(unknown.status()).isEqualTo(404);
+        assertThat(unknown.object().getString("error")).contains("plc-9");
+        assertNoDeviceTable(unknown);
+
+        plc2.behave(Behaviour.HANG);
+        try {
+            Reply timeout = call("POST", "api/devices/plc-2/request", "{\"text\":\"hello?\",\"timeoutMs\":300}");
+            assertThat(timeout.status()).isEqualTo(504);
+            assertThat(timeout.object().getString("error")).contains("plc-2").contains("no answer within 300 ms");
+            assertNoDeviceTable(timeout);
+        } finally {
+            plc2.behave(Behaviour.ECHO);
+        }
+        String hostile = "plc-9<img src=x onerror=alert(1)>";
+        Reply odd = call("POST", "api/devices/" + java.net.URLEncoder.encode(hostile, StandardCharsets.UTF_8)
+                .replace("+", "%20") + "/request", "{\"text\":\"x\"}");
+        assertThat(odd.status()).isEqualTo(404);
+        assertThat(odd.contentType()).startsWith("application/json");
+        assertNoDeviceTable(odd);
+    }
+
+    /** No body names a device that was not asked about, nor any device's address. */
+    private static void assertNoDeviceTable(Reply r) {
+        String body = r.body().toString();
+        assertThat(body).as("error body").doesNotContain("127.0.0.1").doesNotContain(String.valueOf(PORT1))
+                .doesNotContain(String.valueOf(PORT2)).doesNotContain(String.valueOf(PORT3));
+        long named = List.of("plc-1", "plc-2", "plc-3").stream().filter(body::contains).count();
+        assertThat(named).as("devices named in " + body).isLessThanOrEqualTo(1);
+    }
+
+    @Test
+    @Order(9)
+    void thePageInsertsDataOnlyAsTextAndCannotBeFramed() throws Exception {
+        HttpResponse<String> page = HTTP.send(HttpRequest.newBuilder(base()).build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(page.statusCode()).isEqualTo(200);
+        String html = page.body();
+        // no inline handlers, no inline script: the page's code is a file the CSP allows, nothing else runs
+        assertThat(html).doesNotContainPattern("(?i)\\son[a-z]+\\s*=").doesNotContainPattern("(?i)javascript:");
+        Matcher scripts = Pattern.compile("(?is)<script([^>]*)>(.*?)</script>").matcher(html);
+        List<String> sources = new ArrayList<>();
+        while (scripts.find()) {
+            assertThat(scripts.group(2).trim()).as("inline script").isEmpty();
+            Matcher src = Pattern.compile("src=\"([^\"]+)\"").matcher(scripts.group(1));
+            assertThat(src.find()).as("script without src").isTrue();
+            sources.add(src.group(1));
+        }
+        assertThat(sources).isNotEmpty();
+        for (String source : sources) {
+            HttpResponse<String> js = HTTP.send(HttpRequest.newBuilder(base().resolve(source)).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertThat(js.statusCode()).as(source).isEqualTo(200);
+            String code = js.body();
+            // no HTML built from strings; no handlers from strings
+            assertThat(code).as(source).doesNotContain("innerHTML").doesNotContain("outerHTML")
+                    .doesNotContain("insertAdjacentHTML").doesNotContain("document.write").doesNotContain("eval(")
+                    .doesNotContain("new Function").doesNotContainPattern("\\.on[a-z]+\\s*=[^=]")
+                    .doesNotContainPattern("setAttribute\\(\\s*['\"]on");
+            assertThat(code).as(source).contains("textContent").contains("addEventListener")
+                    .contains("X-FieldLink-Request");
+        }
+        String csp = page.headers().firstValue("Content-Security-Policy").orElse("");
+        assertThat(csp).contains("script-src 'self'").contains("frame-ancestors 'none'").contains("object-src 'none'");
+        assertThat(page.headers().firstValue("X-Frame-Options")).hasValue("DENY");
+        assertThat(page.headers().firstValue("X-Content-Type-Options")).hasValue("nosniff");
+        HttpResponse<String> api = HTTP.send(HttpRequest.newBuilder(base().resolve("api/devices")).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(api.headers().firstValue("X-Content-Type-Options")).hasValue("nosniff");
+    }
+
+    @Test
+    @Order(10)
+    void aHostileNoticeIsServedBackAsInertJson() throws Exception {
+        String marker = "hostile-" + System.nanoTime();
+        JsonObject hostile = Json.createObjectBuilder()
+                .add("event", "<img src=x onerror=alert(1)>")
+                .add("deviceId", marker + "\"'><script>alert(2)</script>")
+                .add("address", "</td></tr><tr><td onmouseover=alert(3)>")
+                .add("cause", "'); alert(4); ('")
+                .add("downtimeMs", "<b onclick=alert(5)>1</b>")
+                .add("reconnectAttempts", "\" onfocus=\"alert(6)")
+                .add("connectionsAffected", "<svg onload=alert(7)>")
+                .add("timestamp", "javascript:alert(8)")
+                .build();
+        ActiveMQConnectionFactory factory = new ActiveMQConnectionFactory("tcp://127.0.0.1:" + BROKER_PORT);
+        try (Connection c = factory.createConnection("guest", "guest");
+             Session s = c.createSession(false, Session.AUTO_ACKNOWLEDGE)) {
+            MessageProducer p = s.createProducer(s.createTopic("fieldlink.notices"));
+            p.send(s.createTextMessage(hostile.toString()));
+            p.send(s.createTextMessage("<script>alert('not even JSON')</script>"));
+        }
+        JsonObject served = null;
+        long deadline = System.nanoTime() + 10_000_000_000L;
+        while (served == null && System.nanoTime() < deadline) {
+            Reply notices = call("GET", "api/notices", null);
+            assertThat(notices.contentType()).startsWith("application/json");
+            served = notices.body().asJsonArray().stream().map(JsonValue::asJsonObject)
+                    .filter(n -> n.getString("deviceId", "").startsWith(marker)).findFirst().orElse(null);
+            Thread.sleep(100);
+        }
+        assertThat(served).as("the hostile notice, received by the MDB").isNotNull();
+        assertThat(served).isEqualTo(hostile); // every field back as a JSON string, for the page's textContent
+    }
+
+    @Test
+    @Order(11)
+    void theServerListensOnLoopbackOnly() throws Exception {
+        Assumptions.assumeTrue(Files.isDirectory(Path.of("/proc/net")), "needs Linux /proc to list sockets");
+        ProcessHandle payara = ProcessHandle.allProcesses().filter(p -> p.info().arguments()
+                .map(a -> String.join(" ", a)).orElse("")
+                .contains(new File("target/it/payara-micro.jar").getAbsolutePath())
+                && p.info().arguments().map(a -> List.of(a).contains("target/it/post-boot.asadmin")).orElse(false))
+                .findFirst().orElseThrow(() -> new AssertionError("this test's Payara Micro process not found"));
+        List<String> listening = LoopbackSockets.listening(payara.pid());
+        assertThat(listening).as("sockets Payara Micro listens on").isNotEmpty();
+        assertThat(listening).as("sockets Payara Micro listens on").allMatch(LoopbackSockets::isLoopback);
+    }
+
+    /** A POST written by hand, for a Host header HttpClient will not send; returns the status line. */
+    private String rawPost(String path, String host) throws Exception {
+        try (Socket socket = new Socket("127.0.0.1", announced.getPort())) {
+            socket.setSoTimeout(20_000);
+            String request = "POST " + base().resolve(path).getRawPath() + " HTTP/1.1\r\nHost: " + host
+                    + "\r\nX-FieldLink-Request: 1\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
+            socket.getOutputStream().write(request.getBytes(StandardCharsets.US_ASCII));
+            return new BufferedReader(new InputStreamReader(socket.getInputStream(), StandardCharsets.US_ASCII)).readLine();
+        }
     }
 
     private void awaitState(String id, String state, long timeoutMs) throws Exception {
