@@ -30,6 +30,9 @@ import java.time.Duration;
  * {@code GET /api/devices}, {@code POST /api/devices/{id}/request} (body: the text frame),
  * {@code GET /api/notices}, {@code GET /api/threads}.
  *
+ * <p>A test probe, not a sample to copy: it has no cross-site guard and its error bodies carry the
+ * adapter's messages (addresses included) for the test's diagnostics. Copy ejb-sample instead.
+ *
  * <p>The factory is injected through a resource reference; each server maps {@code fieldlink/devices}
  * to its connection factory (WEB-INF/jboss-web.xml on WildFly, WEB-INF/ibm-web-bnd.xml on Open
  * Liberty), so the code names no server's JNDI layout.
