@@ -147,6 +147,14 @@ class SampleContainerIT {
         return new Reply(r.statusCode(), json, ms, r.headers().firstValue("Content-Type").orElse(""));
     }
 
+    /** The data of one named check in a MicroProfile Health answer. */
+    private static JsonObject healthData(Reply health, String check) {
+        return health.object().getJsonArray("checks").stream().map(JsonValue::asJsonObject)
+                .filter(c -> c.getString("name").equals(check)).findFirst()
+                .orElseThrow(() -> new AssertionError("no check " + check + " in " + health.body()))
+                .getJsonObject("data");
+    }
+
     private JsonObject device(String id) throws Exception {
         JsonArray all = call("GET", "api/devices", null).body().asJsonArray();
         return all.stream().map(JsonValue::asJsonObject).filter(d -> d.getString("deviceId").equals(id))
@@ -202,6 +210,10 @@ class SampleContainerIT {
             Assumptions.abort("cable-pull skipped: " + problem);
         }
         assertThat(call("POST", "api/devices/plc-1/request", "{\"text\":\"warm\"}").status()).isEqualTo(200);
+        // MicroProfile Health: plc-1 is the essential device (sample-it.properties)
+        Reply ready = call("GET", "/health/ready", null);
+        assertThat(ready.status()).as("ready: " + ready.body()).isEqualTo(200);
+        assertThat(healthData(ready, "fieldlink-essential-devices").getString("plc-1")).isEqualTo("UP");
         Nftables cable = new Nftables("fl_it_" + ProcessHandle.current().pid());
         try {
             cable.pull(PORT1);
@@ -216,12 +228,20 @@ class SampleContainerIT {
             assertThat(down.object().getString("error")).contains("device plc-1").contains("down since");
             assertThat(down.millis()).isLessThan(1_000);
             assertThat(call("POST", "api/devices/plc-2/request", "{\"text\":\"other\"}").status()).isEqualTo(200);
+
+            // an essential device down: not ready (out of the load balancer), but alive (no restart)
+            Reply notReady = call("GET", "/health/ready", null);
+            assertThat(notReady.status()).as("ready while plc-1 is down: " + notReady.body()).isEqualTo(503);
+            assertThat(healthData(notReady, "fieldlink-essential-devices").getString("plc-1")).isEqualTo("DOWN");
+            Reply live = call("GET", "/health/live", null);
+            assertThat(live.status()).as("live while plc-1 is down: " + live.body()).isEqualTo(200);
         } finally {
             cable.plugBack();
         }
         assertThat(awaitNotice(n -> n.getString("event").equals("RESTORED") && n.getString("deviceId").equals("plc-1"),
                 8_000)).as("RESTORED received by the MDB").isTrue();
         assertThat(device("plc-1").getString("state")).isEqualTo("UP");
+        assertThat(call("GET", "/health/ready", null).status()).isEqualTo(200);
         Reply back = call("POST", "api/devices/plc-1/request", "{\"text\":\"after\"}");
         assertThat(back.status()).isEqualTo(200);
         assertThat(back.object().getString("text")).isEqualTo("after");
