@@ -84,12 +84,18 @@ class SampleContainerIT {
 
     @Deployment(testable = false)
     static WebArchive sample() {
+        // the devices first: the sample opens the pool when it starts (its metrics and watch),
+        // and Arquillian deploys before any @BeforeAll runs
+        devices();
         return ShrinkWrap.create(ZipImporter.class, "fieldlink-sample.war")
                 .importFrom(new File("target/fieldlink-sample.war")).as(WebArchive.class);
     }
 
     @BeforeAll
-    static void devices() {
+    static synchronized void devices() {
+        if (plc1 != null) {
+            return;
+        }
         plc1 = DeviceSimulator.start(SimFraming.line(), "127.0.0.1", PORT1, 1);
         plc2 = DeviceSimulator.start(SimFraming.line(), "127.0.0.1", PORT2, 1);
         plc3 = DeviceSimulator.start(SimFraming.line(), "127.0.0.1", PORT3, 1);
@@ -145,6 +151,19 @@ class SampleContainerIT {
             json = Json.createValue(r.body()); // e.g. the server's own HTML error page
         }
         return new Reply(r.statusCode(), json, ms, r.headers().firstValue("Content-Type").orElse(""));
+    }
+
+    /** One device's sample of a metric in the server's Prometheus text at /metrics. */
+    private double metric(String name, String device) throws Exception {
+        HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(base().resolve("/metrics?scope=application"))
+                .header("Accept", "text/plain").build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(r.statusCode()).as("GET /metrics: " + r.body()).isEqualTo(200);
+        for (String line : r.body().split("\n")) {
+            if (line.startsWith(name + "{") && line.contains("device=\"" + device + "\"")) {
+                return Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+            }
+        }
+        throw new AssertionError("no " + name + " for " + device + " in /metrics:\n" + r.body());
     }
 
     /** The data of one named check in a MicroProfile Health answer. */
@@ -214,6 +233,7 @@ class SampleContainerIT {
         Reply ready = call("GET", "/health/ready", null);
         assertThat(ready.status()).as("ready: " + ready.body()).isEqualTo(200);
         assertThat(healthData(ready, "fieldlink-essential-devices").getString("plc-1")).isEqualTo("UP");
+        assertThat(metric("fieldlink_device_state", "plc-1")).as("state gauge at /metrics").isEqualTo(1.0);
         Nftables cable = new Nftables("fl_it_" + ProcessHandle.current().pid());
         try {
             cable.pull(PORT1);
@@ -235,6 +255,12 @@ class SampleContainerIT {
             assertThat(healthData(notReady, "fieldlink-essential-devices").getString("plc-1")).isEqualTo("DOWN");
             Reply live = call("GET", "/health/live", null);
             assertThat(live.status()).as("live while plc-1 is down: " + live.body()).isEqualTo(200);
+
+            // what Prometheus scrapes: plc-1 DOWN (2) with a running outage, plc-2 still UP (1)
+            assertThat(metric("fieldlink_device_state", "plc-1")).isEqualTo(2.0);
+            assertThat(metric("fieldlink_device_state", "plc-2")).isEqualTo(1.0);
+            assertThat(metric("fieldlink_device_outage_seconds", "plc-1")).isGreaterThan(0.0);
+            assertThat(metric("fieldlink_device_drops", "plc-1")).isGreaterThanOrEqualTo(1.0);
         } finally {
             cable.plugBack();
         }
