@@ -41,6 +41,13 @@ public class CrossSiteGuard implements ContainerRequestFilter {
 
     @Override
     public void filter(ContainerRequestContext request) {
+        String misnamed = hostRefusal(request.getHeaderString("Host"), ServerNames.allowed());
+        if (misnamed != null) {
+            // every method, reads too: a rebound name makes the attacker's page same-origin, so
+            // neither the header nor the Origin check can tell it from the sample's own page
+            request.abortWith(DevicesResource.error(403, misnamed));
+            return;
+        }
         if (SAFE_METHODS.contains(request.getMethod())) {
             return;
         }
@@ -49,6 +56,19 @@ public class CrossSiteGuard implements ContainerRequestFilter {
         if (refusal != null) {
             request.abortWith(DevicesResource.error(403, refusal));
         }
+    }
+
+    /**
+     * Why a request for this {@code Host} is refused (DNS rebinding: a name of the attacker's that
+     * resolves to this server), or null if the name is one of {@code allowed}.
+     */
+    static String hostRefusal(String host, java.util.Set<String> allowed) {
+        String name = ServerNames.hostName(host);
+        if (name == null || !allowed.contains(name)) {
+            return "refused: Host " + (host == null ? "(none)" : host) + " is not a name of this server ("
+                    + ServerNames.PROPERTY + ")";
+        }
+        return null;
     }
 
     /** Why a state-changing request with these headers is refused, or null if it is not. */

@@ -82,6 +82,10 @@ public class DevicesResource {
         if (off != null) {
             return error(403, off);
         }
+        if (!DEVICE_ID.matcher(id).matches()) {
+            // not a device id at all: answered before anything logs it (no forged log lines)
+            return error(404, "no such device");
+        }
         byte[] frame;
         long timeoutMs;
         try {
@@ -152,6 +156,9 @@ public class DevicesResource {
     }
 
     /** A JSON error body; typed here, as filters that abort a request have no {@code @Produces} to go by. */
+    /** What a device id of the sample's pools looks like; anything else is refused unread. */
+    private static final java.util.regex.Pattern DEVICE_ID = java.util.regex.Pattern.compile("[A-Za-z0-9._-]{1,64}");
+
     static Response error(int status, String message) {
         return Response.status(status).type(MediaType.APPLICATION_JSON).entity(Json.createObjectBuilder()
                 .add("error", message == null ? "bad request" : message).build()).build();

@@ -60,4 +60,18 @@ class CrossSiteGuardTest {
         assertThat(DemoResource.addressedToLoopback("192.0.2.2:8080")).isFalse();
         assertThat(DemoResource.addressedToLoopback(null)).isFalse();
     }
+
+    @Test
+    void onlyTheServersOwnNamesPassWhateverTheMethod() {
+        var loopback = ServerNames.LOOPBACK;
+        assertThat(CrossSiteGuard.hostRefusal("127.0.0.1:8080", loopback)).isNull();
+        assertThat(CrossSiteGuard.hostRefusal("LOCALHOST", loopback)).isNull();
+        assertThat(CrossSiteGuard.hostRefusal("[::1]:8080", loopback)).isNull();
+        // DNS rebinding: the attacker's own name, resolving to this server
+        assertThat(CrossSiteGuard.hostRefusal("evil.example:8080", loopback)).contains("Host evil.example:8080");
+        assertThat(CrossSiteGuard.hostRefusal("127.0.0.1.evil.example", loopback)).isNotNull();
+        assertThat(CrossSiteGuard.hostRefusal(null, loopback)).isNotNull();
+        assertThat(CrossSiteGuard.hostRefusal("::1", loopback)).isNotNull();
+        assertThat(CrossSiteGuard.hostRefusal("scada.plant.example", java.util.Set.of("scada.plant.example"))).isNull();
+    }
 }

@@ -452,6 +452,12 @@ class SampleContainerIT {
         // the demo switches answer only loopback names
         assertThat(rawPost("api/demo/devices/plc-3/hang", "evil.example:" + announced.getPort())).startsWith("HTTP/1.1 403");
         assertThat(plc3.behaviour()).isEqualTo(Behaviour.ECHO);
+        // ... and neither does anything else: the raw request endpoint, and the reads (the device table)
+        assertThat(rawRequest("POST", "api/devices/plc-1/request", "evil.example:" + announced.getPort(),
+                "{\"text\":\"rebound\"}")).startsWith("HTTP/1.1 403");
+        assertThat(rawRequest("GET", "api/devices", "evil.example:" + announced.getPort(), null))
+                .startsWith("HTTP/1.1 403");
+        assertThat(plc1.framesReceived()).isEqualTo(framesBefore);
     }
 
     @Test
@@ -593,6 +599,20 @@ class SampleContainerIT {
         List<String> listening = LoopbackSockets.listening(payara.pid());
         assertThat(listening).as("sockets Payara Micro listens on").isNotEmpty();
         assertThat(listening).as("sockets Payara Micro listens on").allMatch(LoopbackSockets::isLoopback);
+    }
+
+    /** A request written by hand, for a Host header HttpClient will not send; returns the status line. */
+    private String rawRequest(String method, String path, String host, String json) throws Exception {
+        try (Socket socket = new Socket("127.0.0.1", announced.getPort())) {
+            socket.setSoTimeout(20_000);
+            byte[] body = json == null ? new byte[0] : json.getBytes(StandardCharsets.UTF_8);
+            String request = method + " " + base().resolve(path).getRawPath() + " HTTP/1.1\r\nHost: " + host
+                    + "\r\nX-FieldLink-Request: 1\r\nContent-Type: application/json\r\nContent-Length: " + body.length
+                    + "\r\nConnection: close\r\n\r\n";
+            socket.getOutputStream().write(request.getBytes(StandardCharsets.US_ASCII));
+            socket.getOutputStream().write(body);
+            return new BufferedReader(new InputStreamReader(socket.getInputStream(), StandardCharsets.US_ASCII)).readLine();
+        }
     }
 
     /** A POST written by hand, for a Host header HttpClient will not send; returns the status line. */

@@ -1,0 +1,30 @@
+package io.fieldlink.sample;
+
+import jakarta.ws.rs.WebApplicationException;
+import jakarta.ws.rs.core.Response;
+import jakarta.ws.rs.ext.ExceptionMapper;
+import jakarta.ws.rs.ext.Provider;
+
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+/**
+ * Every error the resources do not answer themselves becomes the sample's JSON error body, never
+ * the server's HTML error page (which shows exception classes, messages and the server's banner).
+ * The details go to the server log.
+ */
+@Provider
+public class UnexpectedErrors implements ExceptionMapper<Throwable> {
+
+    private static final Logger log = Logger.getLogger(UnexpectedErrors.class.getName());
+
+    @Override
+    public Response toResponse(Throwable e) {
+        if (e instanceof WebApplicationException w) {
+            Response.StatusType s = w.getResponse().getStatusInfo();
+            return DevicesResource.error(s.getStatusCode(), s.getReasonPhrase().toLowerCase(java.util.Locale.ROOT));
+        }
+        log.log(Level.WARNING, "Unexpected error in the sample's REST API", e);
+        return DevicesResource.error(500, "internal error (the server log has the details)");
+    }
+}
