@@ -153,7 +153,14 @@ public final class MXBeanRegistry implements AutoCloseable {
         List<ObjectName> mine = new ArrayList<>();
         String value = claim(instance, MXBeanRegistry::noticesName, new NoticesView(instance, stats),
                 NoticesMXBean.class, mine);
-        return value == null ? Registration.NONE : () -> unregister(mine);
+        if (value == null) {
+            return Registration.NONE;
+        }
+        if (!value.equals(instance)) {
+            log.info("FieldLink notices: another adapter with instance name {} is registered in JMX; this one's "
+                    + "MXBean is {}", instance, noticesName(value));
+        }
+        return () -> unregister(mine);
     }
 
     /** Registers {@code bean} under the first free of {@code base}, {@code base#2}, ...; returns the value used, or null. */
