@@ -9,6 +9,7 @@ import io.fieldlink.config.DeviceAddress;
 import io.fieldlink.config.LinkSettings;
 import io.fieldlink.health.FailureVerdict.LinkPhase;
 import io.fieldlink.health.FailureVerdict.Verdict;
+import io.fieldlink.metrics.DeviceMeter;
 import io.fieldlink.transport.DeviceLink;
 import io.fieldlink.transport.LinkFailure;
 import io.fieldlink.transport.LinkTransport;
@@ -81,6 +82,8 @@ public final class DeviceHealth {
     private final Scheduler scheduler;
     private final DeviceLinks links;
     private final Reconnector reconnector;
+    /** Requests, errors and frames of this device, counted without this lock by callers and event loops. */
+    private final DeviceMeter meter;
     private final ArrayDeque<CompletableFuture<DeviceLink>> waiters = new ArrayDeque<>();
     private final LogLimiter limitLog = new LogLimiter(60_000);
 
@@ -119,6 +122,7 @@ public final class DeviceHealth {
         this.scheduler = scheduler;
         this.links = new DeviceLinks(maxConnections);
         this.reconnector = new Reconnector(policy, scheduler);
+        this.meter = new DeviceMeter();
         this.since = time.now();
     }
 
@@ -132,6 +136,11 @@ public final class DeviceHealth {
 
     public String pool() {
         return pool;
+    }
+
+    /** The device's request, error and frame counters (their own synchronization; never this lock). */
+    public DeviceMeter meter() {
+        return meter;
     }
 
     /** Opens the minimum of watched connections; the device is UNKNOWN until the first one settles. */
@@ -150,6 +159,16 @@ public final class DeviceHealth {
     public synchronized DeviceStatus status() {
         return new DeviceStatus(device.id(), device.address(), state, since, links.open(), drops, lastCause,
                 reconnector.attempts(), monitor.droppedNotices(pool, device.id()), links.leased(), waiters.size());
+    }
+
+    /** How long the current outage has lasted, on the monotonic clock; 0 while the device is not DOWN. */
+    public synchronized long outageMillis() {
+        return state == DeviceState.DOWN ? TimeUnit.NANOSECONDS.toMillis(time.nanoTime() - downSinceNanos) : 0;
+    }
+
+    /** Open connections no caller holds right now. */
+    public synchronized int idleConnections() {
+        return links.idle();
     }
 
     /** Throws {@link DeviceDownException} if the device is down: the fail-fast check, no I/O. */
@@ -323,7 +342,7 @@ public final class DeviceHealth {
     private void connect(Purpose purpose, long startEpoch) {
         CompletableFuture<DeviceLink> connecting;
         try {
-            connecting = transport.connect(device, settings);
+            connecting = transport.connect(device, settings, meter);
         } catch (RuntimeException e) {
             connecting = CompletableFuture.failedFuture(new LinkConnectException(new LinkFailure(
                     LinkFailure.Kind.OTHER, "connect could not start: " + e, e)));

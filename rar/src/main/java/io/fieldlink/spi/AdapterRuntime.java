@@ -7,6 +7,7 @@ import io.fieldlink.health.HealthMonitor;
 import io.fieldlink.health.ReconnectPolicy;
 import io.fieldlink.health.Scheduler;
 import io.fieldlink.health.TimeSource;
+import io.fieldlink.jmx.MXBeanRegistry;
 import io.fieldlink.transport.LinkTransport;
 import io.fieldlink.transport.TransportKind;
 import org.slf4j.Logger;
@@ -26,9 +27,10 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.DoubleSupplier;
 
 /**
- * Everything that runs while the adapter runs: the I/O event loops, the health thread and the pools
- * opened on them. The resource adapter owns one; a factory made outside an application server owns
- * its own. {@link #close()} closes every socket and ends every thread it started.
+ * Everything that runs while the adapter runs: the I/O event loops, the health thread, the pools
+ * opened on them and their MXBeans. The resource adapter owns one; a factory made outside an
+ * application server owns its own. {@link #close()} closes every socket, ends every thread it
+ * started and unregisters every MXBean it registered.
  */
 public final class AdapterRuntime implements AutoCloseable {
 
@@ -39,6 +41,7 @@ public final class AdapterRuntime implements AutoCloseable {
     private final TimeSource time;
     private final DoubleSupplier random;
     private final Scheduler scheduler;
+    private final MXBeanRegistry mbeans;
     /** One pool per configuration, shared by every factory with that configuration (see {@link #acquirePool}). */
     private final Map<Object, PoolRuntime> pools = new LinkedHashMap<>();
     private final Map<Object, Integer> references = new HashMap<>();
@@ -46,7 +49,9 @@ public final class AdapterRuntime implements AutoCloseable {
     private final Set<FactoryRef> factoryRefs = new HashSet<>();
     private volatile boolean closed;
 
-    public AdapterRuntime(int ioThreads, TransportKind kind, String threadPrefix, TimeSource time, DoubleSupplier random) {
+    public AdapterRuntime(int ioThreads, TransportKind kind, String threadPrefix, TimeSource time, DoubleSupplier random,
+                          MXBeanRegistry mbeans) {
+        this.mbeans = mbeans;
         this.monitor = new HealthMonitor(threadPrefix);
         try {
             this.transport = new LinkTransport(ioThreads, kind, threadPrefix);
@@ -65,7 +70,8 @@ public final class AdapterRuntime implements AutoCloseable {
     private static final long HOUSEKEEPING_SECONDS = 10;
 
     public AdapterRuntime(int ioThreads, TransportKind kind, String threadPrefix) {
-        this(ioThreads, kind, threadPrefix, TimeSource.SYSTEM, () -> ThreadLocalRandom.current().nextDouble());
+        this(ioThreads, kind, threadPrefix, TimeSource.SYSTEM, () -> ThreadLocalRandom.current().nextDouble(),
+                MXBeanRegistry.platform());
     }
 
     /**
@@ -145,15 +151,18 @@ public final class AdapterRuntime implements AutoCloseable {
         }
     }
 
-    /** Opens the devices of one pool; their health is watched from now until the pool or runtime closes. */
+    /**
+     * Opens the devices of one pool; their health is watched, and shown as MXBeans, from now until
+     * the pool or runtime closes.
+     */
     private PoolRuntime openPool(String name, PoolConfig config) {
         ReconnectPolicy policy = new ReconnectPolicy(config.reconnectInitialDelayMs(), config.reconnectMaxDelayMs(),
                 config.reconnectMultiplier(), random);
         List<DeviceHealth> devices = config.devices().stream().map((DeviceAddress d) -> new DeviceHealth(name, d,
                 config.link(), config.maxConnectionsPerDevice(), config.minIdlePerDevice(), policy, transport, monitor, time,
                 scheduler)).toList();
-        PoolRuntime pool = new PoolRuntime(name, config, devices);
         devices.forEach(DeviceHealth::start);
+        PoolRuntime pool = new PoolRuntime(name, config, devices, mbeans.registerPool(name, devices));
         log.info("FieldLink pool {} opened: {} device(s) {}, keepalive {}s/{}s x{} (bound {} ms), {}", name,
                 devices.size(), config.devices(), config.link().keepAliveIdleSeconds(),
                 config.link().keepAliveIntervalSeconds(), config.link().keepAliveCount(),
@@ -172,6 +181,11 @@ public final class AdapterRuntime implements AutoCloseable {
 
     public LinkTransport transport() {
         return transport;
+    }
+
+    /** Where this runtime's MXBeans are registered; the adapter adds its notices bean here. */
+    public MXBeanRegistry mbeans() {
+        return mbeans;
     }
 
     public synchronized List<PoolRuntime> pools() {
@@ -206,6 +220,7 @@ public final class AdapterRuntime implements AutoCloseable {
         for (PoolRuntime p : open) {
             stopStep("pool " + p.name(), p::close);
         }
+        stopStep("MXBeans", mbeans::close); // the adapter's own, and any a failed pool close left
         stopStep("transport", transport::close);
         stopStep("health monitor", monitor::close);
     }

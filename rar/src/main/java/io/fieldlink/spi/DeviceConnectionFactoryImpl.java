@@ -55,7 +55,16 @@ public final class DeviceConnectionFactoryImpl implements DeviceConnectionFactor
                 Thread.currentThread().interrupt();
             }
         }
-        device.checkUp();
+        try {
+            device.checkUp();
+            return allocate(device);
+        } catch (DeviceException e) {
+            device.meter().failed(e); // the fail-fast DOWN error above all
+            throw e;
+        }
+    }
+
+    private DeviceConnection allocate(DeviceHealth device) throws DeviceException {
         try {
             return (DeviceConnection) cm.allocateConnection(mcf, new DeviceRequestInfo(device.device().id()));
         } catch (ResourceException e) {

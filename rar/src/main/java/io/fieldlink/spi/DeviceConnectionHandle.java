@@ -3,6 +3,8 @@ package io.fieldlink.spi;
 import io.fieldlink.api.ConnectionLostException;
 import io.fieldlink.api.DeviceConnection;
 import io.fieldlink.api.DeviceException;
+import io.fieldlink.api.DeviceTimeoutException;
+import io.fieldlink.metrics.DeviceMeter;
 import io.fieldlink.transport.DeviceLink;
 import io.fieldlink.transport.NotDeliveredException;
 
@@ -37,13 +39,44 @@ final class DeviceConnectionHandle implements DeviceConnection {
     /** A request that never left (the connection was closed under it) goes out again on another one, this often. */
     private static final int ATTEMPTS_WHEN_NOT_SENT = 3;
 
-    private <T> T exchange(Exchange<T> body) throws DeviceException {
+    /** The calls that reach the device, as its meter counts them. */
+    private enum Call {
+        REQUEST, SEND,
+        /** A receive() that heard nothing is not an error: a device may simply have had nothing to say. */
+        RECEIVE;
+
+        void failed(DeviceMeter meter, DeviceException e) {
+            if (this != RECEIVE || !(e instanceof DeviceTimeoutException)) {
+                meter.failed(e);
+            }
+        }
+    }
+
+    /**
+     * Runs {@code body} on the borrowed link. Every {@link DeviceException} the caller gets from here
+     * (a wait for a link included) is counted in the device's meter by kind, and every request.
+     */
+    private <T> T exchange(Call call, Exchange<T> body) throws DeviceException {
         DeviceManagedConnection current = usable();
-        DeviceLink link = current.enter();
+        DeviceMeter meter = current.health().meter(); // the handle's device: it cannot change while a handle is out
+        if (call == Call.REQUEST) {
+            meter.requestStarted();
+        }
+        DeviceLink link;
+        try {
+            link = current.enter();
+        } catch (DeviceException e) {
+            call.failed(meter, e);
+            throw e;
+        }
         T result;
         try {
             result = body.on(link, current);
-        } catch (DeviceException | RuntimeException | Error e) {
+        } catch (DeviceException e) {
+            current.exit();
+            call.failed(meter, e);
+            throw e;
+        } catch (RuntimeException | Error e) {
             current.exit();
             throw e;
         }
@@ -59,15 +92,20 @@ final class DeviceConnectionHandle implements DeviceConnection {
     @Override
     public byte[] request(byte[] frame, Duration timeout) throws DeviceException {
         long ms = timeoutMs(timeout);
-        return exchange((link, mc) -> {
-            // the caller's timeout covers every attempt together (not the wait in line for a connection)
-            long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(ms);
+        return exchange(Call.REQUEST, (link, mc) -> {
+            // the caller's timeout covers every attempt together (not the wait in line for a connection),
+            // and so does its latency: from here, a link in hand, to the answer, resends included
+            long start = System.nanoTime();
+            long deadline = start + java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(ms);
             DeviceLink l = link;
             for (int attempt = 1; ; attempt++) {
                 try {
                     long left = attempt == 1 ? ms
                             : Math.max(1, java.util.concurrent.TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime()));
-                    return l.request(frame, left);
+                    byte[] answer = l.request(frame, left);
+                    long end = System.nanoTime();
+                    mc.health().meter().requestAnswered(end - start, end);
+                    return answer;
                 } catch (NotDeliveredException notSent) {
                     // e.g. the device closed this idle connection as we borrowed it: nothing reached
                     // it, so another connection may carry the request without doing anything twice
@@ -82,7 +120,7 @@ final class DeviceConnectionHandle implements DeviceConnection {
 
     @Override
     public void send(byte[] frame) throws DeviceException {
-        exchange((link, mc) -> {
+        exchange(Call.SEND, (link, mc) -> {
             link.send(frame);
             return null;
         });
@@ -91,7 +129,7 @@ final class DeviceConnectionHandle implements DeviceConnection {
     @Override
     public byte[] receive(Duration timeout) throws DeviceException {
         long ms = timeoutMs(timeout);
-        return exchange((link, mc) -> link.receive(ms));
+        return exchange(Call.RECEIVE, (link, mc) -> link.receive(ms));
     }
 
     @Override

@@ -104,6 +104,7 @@ public class FieldLinkResourceAdapter implements ResourceAdapter, Serializable {
         try {
             AdapterRuntime r = new AdapterRuntime(threads, kind, "fieldlink");
             listeners.forEach(r.monitor()::addListener);
+            r.mbeans().registerNotices(instance(), this::noticeStats); // unregistered when r closes
             synchronized (this) {
                 runtime = r;
             }
@@ -189,8 +190,7 @@ public class FieldLinkResourceAdapter implements ResourceAdapter, Serializable {
         if (notices != null) {
             throw new java.lang.IllegalStateException("notices already go to " + notices.stats().target());
         }
-        String instance = blank(instanceName) ? hostName() : instanceName.trim();
-        NoticePublisher p = new NoticePublisher(target, new NoticeFormat(instance, System.currentTimeMillis()),
+        NoticePublisher p = new NoticePublisher(target, new NoticeFormat(instance(), System.currentTimeMillis()),
                 new NoticeOutbox(noticeOutboxSize), new ReconnectPolicy(100, noticeRetryMaxDelayMs, 2.0,
                 () -> ThreadLocalRandom.current().nextDouble()), r.monitor()::countDroppedNotice, noticeFlushTimeoutMs);
         p.start();
@@ -205,6 +205,11 @@ public class FieldLinkResourceAdapter implements ResourceAdapter, Serializable {
     public NoticeStats noticeStats() {
         NoticePublisher p = notices;
         return p == null ? noticesOff : p.stats();
+    }
+
+    /** The name notices carry and the notices MXBean is registered under: {@code instanceName}, or the host's. */
+    private String instance() {
+        return blank(instanceName) ? hostName() : instanceName.trim();
     }
 
     private static String hostName() {

@@ -5,22 +5,25 @@ import io.fieldlink.api.DeviceStatus;
 import io.fieldlink.config.DeviceAddress;
 import io.fieldlink.config.PoolConfig;
 import io.fieldlink.health.DeviceHealth;
+import io.fieldlink.jmx.MXBeanRegistry;
 
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
-/** The running devices of one pool (one managed connection factory), in configuration order. */
+/** The running devices of one pool (one managed connection factory), in configuration order, and their MXBeans. */
 public final class PoolRuntime {
 
     private final String name;
     private final PoolConfig config;
     private final Map<String, DeviceHealth> devices = new LinkedHashMap<>();
+    private final MXBeanRegistry.Registration mbeans;
     private volatile boolean closed;
 
-    PoolRuntime(String name, PoolConfig config, List<DeviceHealth> devices) {
+    PoolRuntime(String name, PoolConfig config, List<DeviceHealth> devices, MXBeanRegistry.Registration mbeans) {
         this.name = name;
         this.config = config;
+        this.mbeans = mbeans;
         devices.forEach(d -> this.devices.put(d.device().id(), d));
     }
 
@@ -63,6 +66,7 @@ public final class PoolRuntime {
 
     void close() {
         closed = true;
+        mbeans.close(); // first: a JMX client must not read a pool that is half closed
         devices.values().forEach(DeviceHealth::close);
     }
 }

@@ -7,8 +7,10 @@ import io.fieldlink.config.Correlation;
 import io.fieldlink.config.DeviceAddress;
 import io.fieldlink.config.Framing;
 import io.fieldlink.config.LinkSettings;
+import io.fieldlink.metrics.DeviceMeter;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
+import io.netty.handler.codec.CodecException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -75,7 +77,8 @@ public final class DeviceLink {
     private final LinkSettings settings;
     private final Correlation correlation;
     private final byte[] delimiter;
-    private final FrameInbox inbox = new FrameInbox(INBOX_CAPACITY);
+    private final DeviceMeter meter;
+    private final FrameInbox inbox;
     private final AtomicReference<LinkFailure> failure = new AtomicReference<>();
     private final List<Consumer<LinkFailure>> failureListeners = new CopyOnWriteArrayList<>();
     private final LogLimiter strayWarnings = new LogLimiter(WARN_INTERVAL_MS);
@@ -103,10 +106,12 @@ public final class DeviceLink {
     private final Map<Long, Exchange> inFlight = new HashMap<>();
     private long nextId;
 
-    DeviceLink(DeviceAddress device, Channel channel, LinkSettings settings) {
+    DeviceLink(DeviceAddress device, Channel channel, LinkSettings settings, DeviceMeter meter) {
         this.device = device;
         this.channel = channel;
         this.settings = settings;
+        this.meter = meter;
+        this.inbox = new FrameInbox(INBOX_CAPACITY, meter);
         this.correlation = settings.correlation();
         this.delimiter = settings.framing().appendsDelimiter() ? settings.framing().delimiter() : NO_BYTES;
     }
@@ -446,6 +451,10 @@ public final class DeviceLink {
     /** Event loop, once: fails the exchanges still waiting, then runs the failure listeners. */
     private void failed() {
         LinkFailure f = failure.get();
+        if (partialFrame && !(f.cause() instanceof CodecException)) {
+            // the start of a frame that will never end (a frame the decoder refused is counted as such)
+            meter.partialFrameDiscarded();
+        }
         List<Exchange> open = new ArrayList<>(inFlight.values());
         inFlight.clear();
         if (awaiting != null) {
@@ -480,6 +489,7 @@ public final class DeviceLink {
                 }
                 return;
             }
+            meter.unsolicitedFrame();
             unanswered(frame, "matching no open request");
             return;
         }
@@ -489,6 +499,7 @@ public final class DeviceLink {
             answered(ex, frame);
             return;
         }
+        meter.unsolicitedFrame();
         unanswered(frame, "while no request was waiting");
     }
 
@@ -535,6 +546,11 @@ public final class DeviceLink {
 
     LinkSettings settings() {
         return settings;
+    }
+
+    /** The device's counters, for the pipeline's handlers. */
+    DeviceMeter meter() {
+        return meter;
     }
 
     @Override

@@ -1,5 +1,7 @@
 package io.fieldlink.transport;
 
+import io.fieldlink.metrics.DeviceMeter;
+
 import java.util.ArrayDeque;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
@@ -14,6 +16,8 @@ import java.util.concurrent.locks.ReentrantLock;
  * lease, without a hand-off to the event loop when it borrows. Bounded: a device that streams frames
  * nobody reads costs at most {@code capacity} frames of at most {@code maxFrameLength} bytes each;
  * beyond that the oldest are dropped and counted, because the oldest unread frame is the least useful.
+ * Every frame thrown away unread (overflow, cleared before a request, left by an earlier borrower)
+ * is counted in the device's {@link DeviceMeter}.
  */
 final class FrameInbox {
 
@@ -21,11 +25,12 @@ final class FrameInbox {
     private final ArrayDeque<Entry> frames;
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition changed = lock.newCondition();
+    private final DeviceMeter meter;
     private LinkFailure failure;
-    private long dropped;
 
-    FrameInbox(int capacity) {
+    FrameInbox(int capacity, DeviceMeter meter) {
         this.capacity = capacity;
+        this.meter = meter;
         this.frames = new ArrayDeque<>(Math.min(capacity, 16));
     }
 
@@ -40,7 +45,7 @@ final class FrameInbox {
             boolean overflow = frames.size() >= capacity;
             if (overflow) {
                 frames.pollFirst();
-                dropped++;
+                meter.framesDiscarded(1);
             }
             frames.addLast(new Entry(lease, seq, frame));
             changed.signalAll();
@@ -79,6 +84,7 @@ final class FrameInbox {
         try {
             int n = frames.size();
             frames.clear();
+            meter.framesDiscarded(n);
             return n;
         } finally {
             lock.unlock();
@@ -98,7 +104,8 @@ final class FrameInbox {
             long remaining = timeoutNanos;
             while (true) {
                 while (!frames.isEmpty() && frames.peekFirst().lease() < lease) {
-                    frames.pollFirst();
+                    frames.pollFirst(); // arrived for an earlier borrower, who never read it
+                    meter.framesDiscarded(1);
                 }
                 if (!frames.isEmpty()) {
                     return frames.pollFirst();
@@ -135,15 +142,6 @@ final class FrameInbox {
                 changed.awaitNanos(Math.min(left, TimeUnit.MILLISECONDS.toNanos(50)));
             }
             return true;
-        } finally {
-            lock.unlock();
-        }
-    }
-
-    long dropped() {
-        lock.lock();
-        try {
-            return dropped;
         } finally {
             lock.unlock();
         }

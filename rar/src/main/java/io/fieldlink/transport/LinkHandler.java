@@ -4,6 +4,7 @@ import io.fieldlink.config.LinkSettings;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.codec.TooLongFrameException;
 import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.ScheduledFuture;
@@ -109,7 +110,16 @@ final class LinkHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-        link.fail(Failures.classify(cause, "connection failed"));
+        LinkFailure f = Failures.classify(cause, "connection failed");
+        if (f.kind() == LinkFailure.Kind.PROTOCOL && link.failure() == null) {
+            // counted before the link fails: a caller woken by the failure already sees the count
+            if (f.cause() instanceof TooLongFrameException) {
+                link.meter().oversizeFrame();
+            } else {
+                link.meter().malformedFrame();
+            }
+        }
+        link.fail(f);
     }
 
     @Override

@@ -2,6 +2,7 @@ package io.fieldlink.transport;
 
 import io.fieldlink.config.DeviceAddress;
 import io.fieldlink.config.LinkSettings;
+import io.fieldlink.metrics.DeviceMeter;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelInitializer;
@@ -140,11 +141,17 @@ public final class LinkTransport implements AutoCloseable {
         return group.next();
     }
 
+    /** {@link #connect(DeviceAddress, LinkSettings, DeviceMeter)} with a meter nobody reads (tests, tools). */
+    public CompletableFuture<DeviceLink> connect(DeviceAddress device, LinkSettings settings) {
+        return connect(device, settings, new DeviceMeter());
+    }
+
     /**
      * Opens a connection. The future completes with a usable link, or exceptionally with the
      * {@link LinkFailure} (wrapped in a {@link LinkConnectException}) within {@code connectTimeoutMs}.
+     * The link counts the frames it cannot hand to anyone into {@code meter}, the device's.
      */
-    public CompletableFuture<DeviceLink> connect(DeviceAddress device, LinkSettings settings) {
+    public CompletableFuture<DeviceLink> connect(DeviceAddress device, LinkSettings settings, DeviceMeter meter) {
         CompletableFuture<DeviceLink> result = new CompletableFuture<>();
         if (group.isShuttingDown()) {
             result.completeExceptionally(new LinkConnectException(LinkFailure.local("the adapter is stopping")));
@@ -174,7 +181,7 @@ public final class LinkTransport implements AutoCloseable {
         b.handler(new ChannelInitializer<SocketChannel>() {
             @Override
             protected void initChannel(SocketChannel ch) {
-                DeviceLink link = new DeviceLink(device, ch, settings);
+                DeviceLink link = new DeviceLink(device, ch, settings, meter);
                 if (settings.heartbeatEnabled()) {
                     ch.pipeline().addLast("heartbeat-idle", new IdleStateHandler(0, 0,
                             settings.heartbeatIntervalMs(), TimeUnit.MILLISECONDS));

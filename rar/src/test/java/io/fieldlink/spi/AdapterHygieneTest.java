@@ -11,6 +11,8 @@ import jakarta.resource.spi.ManagedConnection;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
+import javax.management.ObjectName;
+import java.lang.management.ManagementFactory;
 import java.net.URL;
 import java.net.URLClassLoader;
 import java.time.Duration;
@@ -80,6 +82,9 @@ class AdapterHygieneTest {
         // and it stopped watching: no pool left to reconnect, no outage announced for the closed one
         assertThat(adapter.ra.runtime().pools()).isEmpty();
         assertThat(adapter.events.edges()).isEmpty();
+        // and its metrics went with it, while the adapter runs on
+        assertThat(ManagementFactory.getPlatformMBeanServer().queryNames(
+                new ObjectName("io.fieldlink:pool=app-scoped,*"), null)).isEmpty();
     }
 
     private void openAndForget() throws Exception {
@@ -87,6 +92,8 @@ class AdapterHygieneTest {
         gone.pool();
         adapter.events.awaitFirstVerdict("gone");
         assertThat(sim.openConnections()).isEqualTo(1);
+        assertThat(ManagementFactory.getPlatformMBeanServer().queryNames(
+                new ObjectName("io.fieldlink:pool=app-scoped,*"), null)).hasSize(2); // the pool and its device
     }
 
     @Test
