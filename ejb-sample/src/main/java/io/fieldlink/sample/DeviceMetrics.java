@@ -13,6 +13,10 @@ import org.eclipse.microprofile.metrics.MetricRegistry;
 import org.eclipse.microprofile.metrics.MetricUnits;
 import org.eclipse.microprofile.metrics.Tag;
 
+import javax.management.JMException;
+import javax.management.MBeanServer;
+import javax.management.ObjectName;
+import java.lang.management.ManagementFactory;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Optional;
@@ -38,6 +42,7 @@ import java.util.logging.Logger;
 public class DeviceMetrics {
 
     private static final Logger log = Logger.getLogger(DeviceMetrics.class.getName());
+    private static final java.util.regex.Pattern RESERVED = java.util.regex.Pattern.compile("[,=:\"*?\n\\\\]");
 
     @Resource(lookup = "fieldlink/devices")
     private DeviceConnectionFactory devices;
@@ -70,6 +75,21 @@ public class DeviceMetrics {
                     "Callers waiting for one of the device's connections", DeviceStatus::callersWaiting);
             gauge(id, device, "fieldlink.device.notices.dropped", MetricUnits.NONE,
                     "Notices about this device lost to outbox overflow", DeviceStatus::noticesDropped);
+            // what only the adapter's MXBeans count: requests, errors by kind, latency
+            jmx(id, device, "fieldlink.device.requests", MetricUnits.NONE, "Requests since the pool opened",
+                    "Requests", 1);
+            jmx(id, device, "fieldlink.device.timeouts", MetricUnits.NONE, "Requests without an answer in time",
+                    "Timeouts", 1);
+            jmx(id, device, "fieldlink.device.errors", MetricUnits.NONE,
+                    "Failed requests: timeouts, lost connections, fail-fast while down, busy, other", "Errors", 1);
+            jmx(id, device, "fieldlink.device.errors.down", MetricUnits.NONE,
+                    "Requests refused at once while the device was DOWN", "DownErrors", 1);
+            jmx(id, device, "fieldlink.device.errors.busy", MetricUnits.NONE,
+                    "Requests that waited maxWaitMs for a connection in vain", "BusyErrors", 1);
+            jmx(id, device, "fieldlink.device.latency.p50", MetricUnits.SECONDS,
+                    "Median request latency over the last minute", "LatencyP50Micros", 1e-6);
+            jmx(id, device, "fieldlink.device.latency.p99", MetricUnits.SECONDS,
+                    "99th percentile request latency over the last minute", "LatencyP99Micros", 1e-6);
         }
         log.info(() -> "FieldLink device metrics registered for " + devices.devices().size() + " device(s)");
     }
@@ -78,6 +98,32 @@ public class DeviceMetrics {
                        ToDoubleFunction<DeviceStatus> value) {
         Metadata m = Metadata.builder().withName(name).withUnit(unit).withDescription(description).build();
         registry.gauge(m, this, self -> self.status(deviceId).map(value::applyAsDouble).orElse(Double.NaN), tag);
+    }
+
+    /**
+     * A gauge over an attribute of the adapter's device MXBean
+     * ({@code io.fieldlink:type=Device,pool=...,device=<id>}), read through the platform MBean
+     * server: no FieldLink class needed, the same on every server.
+     */
+    private void jmx(String deviceId, Tag tag, String name, String unit, String description, String attribute,
+                     double scale) {
+        Metadata m = Metadata.builder().withName(name).withUnit(unit).withDescription(description).build();
+        registry.gauge(m, this, self -> self.attribute(deviceId, attribute) * scale, tag);
+    }
+
+    private double attribute(String deviceId, String attribute) {
+        try {
+            MBeanServer server = ManagementFactory.getPlatformMBeanServer();
+            // the adapter quotes a name only if it holds a character JMX reserves (docs/operations.md)
+            String key = RESERVED.matcher(deviceId).find() ? ObjectName.quote(deviceId) : deviceId;
+            for (ObjectName n : server.queryNames(new ObjectName("io.fieldlink:type=Device,device=" + key + ",*"),
+                    null)) {
+                return ((Number) server.getAttribute(n, attribute)).doubleValue();
+            }
+        } catch (JMException | RuntimeException e) {
+            log.fine(() -> "FieldLink MXBean attribute " + attribute + " of " + deviceId + ": " + e);
+        }
+        return Double.NaN;
     }
 
     private Optional<DeviceStatus> status(String deviceId) {

@@ -234,6 +234,9 @@ class SampleContainerIT {
         assertThat(ready.status()).as("ready: " + ready.body()).isEqualTo(200);
         assertThat(healthData(ready, "fieldlink-essential-devices").getString("plc-1")).isEqualTo("UP");
         assertThat(metric("fieldlink_device_state", "plc-1")).as("state gauge at /metrics").isEqualTo(1.0);
+        // from the adapter's MXBeans: the warm-up request above was counted and timed
+        assertThat(metric("fieldlink_device_requests", "plc-1")).isGreaterThanOrEqualTo(1.0);
+        assertThat(metric("fieldlink_device_latency_p50_seconds", "plc-1")).isGreaterThan(0.0);
         Nftables cable = new Nftables("fl_it_" + ProcessHandle.current().pid());
         try {
             cable.pull(PORT1);
@@ -261,6 +264,8 @@ class SampleContainerIT {
             assertThat(metric("fieldlink_device_state", "plc-2")).isEqualTo(1.0);
             assertThat(metric("fieldlink_device_outage_seconds", "plc-1")).isGreaterThan(0.0);
             assertThat(metric("fieldlink_device_drops", "plc-1")).isGreaterThanOrEqualTo(1.0);
+            assertThat(metric("fieldlink_device_errors_down", "plc-1")).as("the fail-fast request above")
+                    .isGreaterThanOrEqualTo(1.0);
         } finally {
             cable.plugBack();
         }
