@@ -86,6 +86,9 @@ public final class DeviceHealth {
     private final DeviceMeter meter;
     private final ArrayDeque<CompletableFuture<DeviceLink>> waiters = new ArrayDeque<>();
     private final LogLimiter limitLog = new LogLimiter(60_000);
+    /** A device that keeps breaking the framing or timing out: a line every 10 s with a count, not one each. */
+    private final LogLimiter framingLog = new LogLimiter(10_000);
+    private final LogLimiter probeLog = new LogLimiter(10_000);
 
     private DeviceState state = DeviceState.UNKNOWN;
     private Instant since;
@@ -473,8 +476,11 @@ public final class DeviceHealth {
                         + " ms (" + f.reason() + ")", f.cause());
             }
             if (verdict == Verdict.REPLACE && f.kind() == LinkFailure.Kind.PROTOCOL) {
-                log.warn("Device {} ({}) broke the framing; its connection was closed: {}", device.id(),
-                        device.address(), f.reason());
+                long held = framingLog.permit(time.nanoTime());
+                if (held >= 0) {
+                    log.warn("Device {} ({}) broke the framing; its connection was closed: {}{}", device.id(),
+                            device.address(), f.reason(), held > 0 ? " (" + held + " more since the last warning)" : "");
+                }
             } else if (verdict != Verdict.IGNORE) {
                 log.debug("Device {} ({}): {} connection: {} -> {}", device.id(), device.address(), phase, f.reason(),
                         verdict);
@@ -522,8 +528,11 @@ public final class DeviceHealth {
             case PROBE -> {
                 if (!probing && links.open() + links.connecting() < links.effectiveCap()) {
                     probing = true;
-                    log.info("Device {} ({}): {}; checking it with a new connection", device.id(), device.address(),
-                            f.reason());
+                    long held = probeLog.permit(time.nanoTime());
+                    if (held >= 0) {
+                        log.info("Device {} ({}): {}; checking it with a new connection{}", device.id(),
+                                device.address(), f.reason(), held > 0 ? " (" + held + " more checks since the last line)" : "");
+                    }
                     startConnect(Purpose.PROBE, f.kind() == LinkFailure.Kind.REFUSED ? RETRY_REFUSED_MS : 0);
                 }
             }

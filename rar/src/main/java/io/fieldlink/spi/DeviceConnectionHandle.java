@@ -64,7 +64,7 @@ final class DeviceConnectionHandle implements DeviceConnection {
         }
         DeviceLink link;
         try {
-            link = current.enter();
+            link = current.enter(this);
         } catch (DeviceException e) {
             call.failed(meter, e);
             throw e;

@@ -91,7 +91,7 @@ final class DeviceManagedConnection implements ManagedConnection {
     // ---- exchanges (called by the handle)
 
     /** Starts an exchange: the borrowed link, borrowed now (fair wait, bounded by maxWaitMs) if need be. */
-    DeviceLink enter() throws DeviceException {
+    DeviceLink enter(DeviceConnectionHandle handle) throws DeviceException {
         Thread me = Thread.currentThread();
         Thread other = user.get();
         if (other == me) {
@@ -106,6 +106,12 @@ final class DeviceManagedConnection implements ManagedConnection {
                 if (destroyed) {
                     throw new ConnectionLostException(deviceId(), health.device().address(),
                             "the pool closed this connection", null);
+                }
+                if (!handles.contains(handle) || !handle.deviceId().equals(deviceId())) {
+                    // the container took this connection back (and may have lent it for another
+                    // device) after the handle's own checks: never talk to a device the handle did not ask for
+                    throw new IllegalStateException("the container cleaned up this connection to "
+                            + handle.deviceId() + "; get a new one from the factory");
                 }
                 LinkFailure earlier = broken != null ? broken : link == null ? null : link.failure();
                 if (earlier != null && earlier.isError()) {

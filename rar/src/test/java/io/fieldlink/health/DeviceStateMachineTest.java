@@ -64,7 +64,7 @@ class DeviceStateMachineTest {
     private void step() throws InterruptedException {
         long seen = clock.scheduledCount();
         clock.runDue();
-        clock.awaitScheduled(seen, 5_000);
+        clock.awaitScheduled(seen, 20_000);
         clock.runDue();
     }
 
@@ -80,7 +80,7 @@ class DeviceStateMachineTest {
             if (since.stream().anyMatch(ms -> ms != 0 && ms != DeviceHealth.SETTLE_MS)) {
                 return;
             }
-            clock.awaitScheduled(clock.scheduledCount(), 5_000);
+            clock.awaitScheduled(clock.scheduledCount(), 20_000);
         }
     }
 
@@ -94,7 +94,7 @@ class DeviceStateMachineTest {
             if (clock.nextDelay() > 0) {
                 long seen = clock.scheduledCount();
                 clock.advance(clock.nextDelay());
-                clock.awaitScheduled(seen, 5_000);
+                clock.awaitScheduled(seen, 20_000);
             } else {
                 step();
             }
@@ -109,7 +109,7 @@ class DeviceStateMachineTest {
             backoff.add(wait);
             long seen = clock.scheduledCount();
             clock.advance(wait);                      // the attempt runs now, its connect is refused ...
-            clock.awaitScheduled(seen, 5_000);        // ... and the next attempt is scheduled
+            clock.awaitScheduled(seen, 20_000);        // ... and the next attempt is scheduled
         }
         assertThat(backoff).containsExactly(100L, 200L, 400L, 800L, 800L, 800L);
         assertThat(d.status().reconnectAttempts()).isEqualTo(6);
@@ -118,7 +118,7 @@ class DeviceStateMachineTest {
         sim.startAgain();
         long seen = clock.scheduledCount();
         clock.advance(clock.nextDelay());             // this attempt connects ...
-        clock.awaitScheduled(seen, 5_000);            // ... and the link's settle timer is set
+        clock.awaitScheduled(seen, 20_000);            // ... and the link's settle timer is set
         assertThat(d.state()).as("an accepted connection alone is not UP").isEqualTo(DeviceState.DOWN);
         clock.advance(DeviceHealth.SETTLE_MS);
         assertThat(d.state()).isEqualTo(DeviceState.UP);

@@ -96,6 +96,67 @@ class AdapterHygieneTest {
                 new ObjectName("io.fieldlink:pool=app-scoped,*"), null)).hasSize(2); // the pool and its device
     }
 
+    /**
+     * A device that keeps breaking the framing (every answer too big) or keeps timing out costs
+     * its connections, and a few log lines with counts, not one line per failure.
+     */
+    @Test
+    void aDeviceThatKeepsFailingTheSameWayCostsAFewLogLinesNotOnePerFailure() throws Exception {
+        adapter = new TestAdapter();
+        List<LogRecord> lines = new CopyOnWriteArrayList<>();
+        Logger healthLog = Logger.getLogger("io.fieldlink.health.DeviceHealth");
+        Handler counter = new Handler() {
+            @Override
+            public void publish(LogRecord r) {
+                lines.add(r);
+            }
+
+            @Override
+            public void flush() {
+            }
+
+            @Override
+            public void close() {
+            }
+        };
+        healthLog.addHandler(counter);
+        try {
+            // 30 answers too big for maxFrameLength: each costs the device its connection
+            sim.respondWith(r -> new byte[64]);
+            DeviceConnectionFactory big = adapter.factory("oversize", sim, m -> m.setMaxFrameLength(16));
+            for (int i = 0; i < 30; i++) {
+                try (DeviceConnection c = big.getConnection()) {
+                    c.request(ascii("read " + i), Duration.ofSeconds(2));
+                } catch (io.fieldlink.api.DeviceException expected) {
+                    // the connection went; the next request gets a new one
+                }
+            }
+            // 30 requests that time out on a hung device: each one makes the pool check the device
+            DeviceSimulator hung = DeviceSimulator.start(io.fieldlink.simulator.SimFraming.line())
+                    .behave(io.fieldlink.simulator.Behaviour.HANG);
+            try {
+                DeviceConnectionFactory slow = adapter.factory("hung", hung, m -> { });
+                for (int i = 0; i < 30; i++) {
+                    try (DeviceConnection c = slow.getConnection()) {
+                        c.request(ascii("read " + i), Duration.ofMillis(20));
+                    } catch (io.fieldlink.api.DeviceException expected) {
+                        // timed out
+                    }
+                }
+            } finally {
+                hung.close();
+            }
+        } finally {
+            healthLog.removeHandler(counter);
+        }
+        List<String> framing = lines.stream().map(LogRecord::getMessage).filter(m -> m.contains("broke the framing"))
+                .toList();
+        List<String> probes = lines.stream().map(LogRecord::getMessage)
+                .filter(m -> m.contains("checking it with a new connection")).toList();
+        assertThat(framing).as("framing warnings for 30 oversize answers").hasSizeBetween(1, 3);
+        assertThat(probes).as("probe lines for 30 timeouts").hasSizeBetween(1, 3);
+    }
+
     @Test
     void aDeviceFloodingUnreadFramesCostsAFewLogLinesNotThousands() throws Exception {
         adapter = new TestAdapter();

@@ -135,6 +135,32 @@ class PoolMatchingTest {
     }
 
     /**
+     * A handle whose connection the container took back and lent for another device, used in the
+     * gap between its own checks and the exchange: the exchange refuses, it never borrows a link
+     * of the other device.
+     */
+    @Test
+    void anExchangeOnAHandleTheConnectionNoLongerCarriesIsRefused() throws Exception {
+        DeviceManagedConnectionFactory mcf = table(2);
+        adapter.factory(mcf);
+        DeviceManagedConnection m1 = (DeviceManagedConnection) mcf.createManagedConnection(null,
+                new DeviceRequestInfo("a"));
+        try {
+            DeviceConnectionHandle onA = (DeviceConnectionHandle) m1.getConnection(null, new DeviceRequestInfo("a"));
+            m1.cleanup(); // taken back ...
+            DeviceConnection onB = (DeviceConnection) m1.getConnection(null, new DeviceRequestInfo("b")); // ... lent for b
+            long framesOnB = b.framesReceived();
+            assertThatThrownBy(() -> m1.enter(onA)).isInstanceOf(IllegalStateException.class)
+                    .hasMessageContaining("cleaned up this connection to a");
+            assertThat(ask(onB)).isEqualTo("B"); // the connection itself is fine for its new handle
+            assertThat(b.framesReceived()).isEqualTo(framesOnB + 1);
+            onB.close();
+        } finally {
+            m1.destroy();
+        }
+    }
+
+    /**
      * The container cleans a connection up while its caller still waits for one of the device's
      * links: until that exchange has ended the connection is not idle, so it cannot be moved to
      * another device (the waiting caller would otherwise adopt a link of one device while the
