@@ -116,10 +116,12 @@ public class DeviceMetrics {
             MBeanServer server = ManagementFactory.getPlatformMBeanServer();
             // the adapter quotes a name only if it holds a character JMX reserves (docs/operations.md)
             String key = RESERVED.matcher(deviceId).find() ? ObjectName.quote(deviceId) : deviceId;
-            for (ObjectName n : server.queryNames(new ObjectName("io.fieldlink:type=Device,device=" + key + ",*"),
-                    null)) {
-                return ((Number) server.getAttribute(n, attribute)).doubleValue();
+            var names = server.queryNames(new ObjectName("io.fieldlink:type=Device,device=" + key + ",*"), null);
+            if (names.size() == 1) {
+                return ((Number) server.getAttribute(names.iterator().next(), attribute)).doubleValue();
             }
+            // none, or several pools in this JVM with a device of that id: no number is better than another pool's
+            log.fine(() -> names.size() + " FieldLink device MXBeans named " + deviceId + ": " + names);
         } catch (JMException | RuntimeException e) {
             log.fine(() -> "FieldLink MXBean attribute " + attribute + " of " + deviceId + ": " + e);
         }

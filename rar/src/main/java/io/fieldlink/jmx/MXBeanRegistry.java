@@ -131,18 +131,28 @@ public final class MXBeanRegistry implements AutoCloseable {
             return Registration.NONE;
         }
         List<ObjectName> mine = new ArrayList<>();
-        String value = claim(pool, MXBeanRegistry::poolName, new PoolView(pool, devices), PoolMXBean.class, mine);
-        if (value == null) {
+        try {
+            String value = claim(pool, MXBeanRegistry::poolName, new PoolView(pool, devices), PoolMXBean.class, mine);
+            if (value == null) {
+                return Registration.NONE;
+            }
+            if (!value.equals(pool)) {
+                log.info("FieldLink pool {}: another pool of that name is registered in JMX; this one's MXBeans are "
+                        + "{} and its devices'", pool, poolName(value));
+            }
+            for (DeviceHealth d : devices) {
+                ObjectName name = deviceName(value, d.device().id());
+                if (register(name, new DeviceView(d), DeviceMXBean.class, mine) == Outcome.TAKEN) {
+                    failed(name, "is registered by someone else", null);
+                }
+            }
+            return once(mine);
+        } catch (RuntimeException | LinkageError e) {
+            // a wrapping MBeanServer that throws where it should not: the pool serves without MXBeans
+            failed(poolName(pool), "could not be registered", e);
+            unregister(mine);
             return Registration.NONE;
         }
-        if (!value.equals(pool)) {
-            log.info("FieldLink pool {}: another pool of that name is registered in JMX; this one's MXBeans are "
-                    + "{} and its devices'", pool, poolName(value));
-        }
-        for (DeviceHealth d : devices) {
-            register(deviceName(value, d.device().id()), new DeviceView(d), DeviceMXBean.class, mine);
-        }
-        return () -> unregister(mine);
     }
 
     /** Registers the adapter's notices MXBean, under {@code instance} or the first free {@code instance#n}. */
@@ -151,16 +161,38 @@ public final class MXBeanRegistry implements AutoCloseable {
             return Registration.NONE;
         }
         List<ObjectName> mine = new ArrayList<>();
-        String value = claim(instance, MXBeanRegistry::noticesName, new NoticesView(instance, stats),
-                NoticesMXBean.class, mine);
-        if (value == null) {
+        try {
+            String value = claim(instance, MXBeanRegistry::noticesName, new NoticesView(instance, stats),
+                    NoticesMXBean.class, mine);
+            if (value == null) {
+                return Registration.NONE;
+            }
+            if (!value.equals(instance)) {
+                log.info("FieldLink notices: another adapter with instance name {} is registered in JMX; this one's "
+                        + "MXBean is {}", instance, noticesName(value));
+            }
+            return once(mine);
+        } catch (RuntimeException | LinkageError e) {
+            failed(noticesName(instance), "could not be registered", e);
+            unregister(mine);
             return Registration.NONE;
         }
-        if (!value.equals(instance)) {
-            log.info("FieldLink notices: another adapter with instance name {} is registered in JMX; this one's "
-                    + "MXBean is {}", instance, noticesName(value));
-        }
-        return () -> unregister(mine);
+    }
+
+    /**
+     * A registration that unregisters its names once, devices before their pool (so no other pool
+     * can claim the pool's name while its devices' names are still taken); a second close does
+     * nothing, even if a successor registered the same names meanwhile.
+     */
+    private Registration once(List<ObjectName> mine) {
+        java.util.concurrent.atomic.AtomicBoolean done = new java.util.concurrent.atomic.AtomicBoolean();
+        List<ObjectName> reversed = new ArrayList<>(mine);
+        java.util.Collections.reverse(reversed);
+        return () -> {
+            if (done.compareAndSet(false, true)) {
+                unregister(reversed);
+            }
+        };
     }
 
     /** Registers {@code bean} under the first free of {@code base}, {@code base#2}, ...; returns the value used, or null. */

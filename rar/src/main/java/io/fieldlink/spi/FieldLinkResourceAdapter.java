@@ -75,6 +75,7 @@ public class FieldLinkResourceAdapter implements ResourceAdapter, Serializable {
     private final transient List<DeviceStateListener> listeners = new CopyOnWriteArrayList<>();
     private final transient List<WeakReference<DeviceManagedConnectionFactory>> madeBeforeStart = new ArrayList<>();
     private transient volatile Thread preload;
+    private transient volatile String resolvedInstance;
 
     @Override
     public void start(BootstrapContext ctx) throws ResourceAdapterInternalException {
@@ -101,18 +102,28 @@ public class FieldLinkResourceAdapter implements ResourceAdapter, Serializable {
         } else {
             jms = noticeTarget();
         }
+        AdapterRuntime r = null;
         try {
-            AdapterRuntime r = new AdapterRuntime(threads, kind, "fieldlink");
+            // the instance name once: the host name lookup may be slow, and notices and JMX must agree
+            resolvedInstance = blank(instanceName) ? hostName() : instanceName.trim();
+            r = new AdapterRuntime(threads, kind, "fieldlink");
             listeners.forEach(r.monitor()::addListener);
-            r.mbeans().registerNotices(instance(), this::noticeStats); // unregistered when r closes
+            r.mbeans().registerNotices(resolvedInstance, this::noticeStats); // unregistered when r closes
             synchronized (this) {
                 runtime = r;
             }
+            if (jms != null) {
+                startNotices(jms);
+            }
         } catch (RuntimeException | Error e) {
+            // a failed start gets no stop(): close what was made (threads, sockets, MXBeans pinning our loader)
+            synchronized (this) {
+                runtime = null;
+            }
+            if (r != null) {
+                r.close();
+            }
             throw new ResourceAdapterInternalException("FieldLink resource adapter failed to start: " + e, e);
-        }
-        if (jms != null) {
-            startNotices(jms);
         }
         log.info("FieldLink resource adapter started ({})", runtime.transport().describe());
         // every class the stop may need, loaded while the rar's files surely exist (ClassPreloader)
@@ -209,7 +220,8 @@ public class FieldLinkResourceAdapter implements ResourceAdapter, Serializable {
 
     /** The name notices carry and the notices MXBean is registered under: {@code instanceName}, or the host's. */
     private String instance() {
-        return blank(instanceName) ? hostName() : instanceName.trim();
+        String resolved = resolvedInstance;
+        return resolved != null ? resolved : blank(instanceName) ? hostName() : instanceName.trim();
     }
 
     private static String hostName() {

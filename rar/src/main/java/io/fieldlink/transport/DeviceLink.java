@@ -499,7 +499,9 @@ public final class DeviceLink {
             answered(ex, frame);
             return;
         }
-        meter.unsolicitedFrame();
+        if (owed.get() == 0) {
+            meter.unsolicitedFrame(); // with answers owed to send() calls, this is one of them, for receive()
+        }
         unanswered(frame, "while no request was waiting");
     }
 

@@ -75,6 +75,20 @@ class JmxMetricsTest {
         return adapter.factory(device, sim, m -> m.setPoolName(pool));
     }
 
+    /** Answers to send() calls (without correlation) are what receive() reads, not unsolicited frames. */
+    @Test
+    void answersToSendAreNotCountedAsUnsolicited() throws Exception {
+        DeviceConnectionFactory f = factory("sender", "plc");
+        ObjectName plc = device("sender", "plc");
+        try (DeviceConnection c = f.getConnection()) {
+            for (int i = 0; i < 5; i++) {
+                c.send(ascii("ping " + i));
+                assertThat(c.receive(TIMEOUT)).isEqualTo(ascii("ping " + i));
+            }
+        }
+        assertThat(number(plc, "UnsolicitedFrames")).isZero();
+    }
+
     @Test
     void anAnsweredRequestIsCountedAndItsLatencyRecorded() throws Exception {
         DeviceConnectionFactory f = factory("meter", "plc");
