@@ -99,8 +99,8 @@ function clock(ms) {
 
 /** "0.4 s", "3.1 s", "12 s", "4 min 12 s", "2 h 5 min", "3 d 4 h". */
 function duration(ms) {
-  if (ms === null || ms < 0) return '?';
-  const s = ms / 1000;
+  if (ms === null || !Number.isFinite(ms) || ms < -1000) return '?';
+  const s = Math.max(0, ms) / 1000; // a few ms below 0: "now" is an estimate of the server's clock
   if (s < 10) return `${s.toFixed(1)} s`;
   if (s < 60) return `${Math.floor(s)} s`;
   const m = Math.floor(s / 60), h = Math.floor(m / 60), d = Math.floor(h / 24);
@@ -266,9 +266,9 @@ function stateCell(d, now) {
   cell.append(el('span', d.state, `badge ${state}`));
   let text = '';
   if (since !== null) {
-    if (state === 'DOWN') text = `down for ${duration(Math.max(0, now - since))}`;
+    if (state === 'DOWN') text = `down for ${duration(now - since)}`;
     else if (state === 'UP') text = `up since ${clock(since)}`;
-    else text = `unknown for ${duration(Math.max(0, now - since))}`;
+    else text = `unknown for ${duration(now - since)}`;
   }
   const detail = el('div', text, 'small since');
   if (since !== null) detail.title = FULL.format(new Date(since));
@@ -323,7 +323,7 @@ function noticeDetail(n) {
 
 function noticeRow(n, now) {
   const at = instant(n.timestamp);
-  const time = el('td', at === null ? n.timestamp : `${clock(at)} (${duration(Math.max(0, now - at))} ago)`, 'time');
+  const time = el('td', at === null ? n.timestamp : `${clock(at)} (${duration(now - at)} ago)`, 'time');
   if (at !== null) time.title = String(n.timestamp);
   return row([time, el('td', n.event, known(n.event, EVENTS)), el('td', n.deviceId), el('td', noticeDetail(n))]);
 }
