@@ -77,13 +77,19 @@ class LivePageIT {
     private URL announced;
 
     @Deployment(testable = false)
-    static WebArchive sample() {
+    static WebArchive sample() throws IOException {
+        // the devices first: the sample opens the pool when it starts (its metrics and watch),
+        // and Arquillian deploys before any @BeforeAll runs
+        devices();
         return ShrinkWrap.create(ZipImporter.class, "fieldlink-sample.war")
                 .importFrom(new File("target/fieldlink-sample.war")).as(WebArchive.class);
     }
 
     @BeforeAll
-    static void devices() throws IOException {
+    static synchronized void devices() throws IOException {
+        if (plc1 != null) {
+            return;
+        }
         plc1 = DeviceSimulator.start(SimFraming.line(), "127.0.0.1", PORT1, 1);
         plc2 = DeviceSimulator.start(SimFraming.line(), "127.0.0.1", PORT2, 1);
         plc3 = DeviceSimulator.start(SimFraming.line(), "127.0.0.1", PORT3, 1);
