@@ -2,7 +2,8 @@ package io.fieldlink.metrics;
 
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicIntegerArray;
-import java.util.concurrent.atomic.AtomicLongArray;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReferenceArray;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
@@ -25,18 +26,19 @@ import java.util.concurrent.atomic.LongAdder;
  * count in the top bucket. {@value #BUCKETS} buckets.
  *
  * <p><b>Window.</b> {@value #SLOTS} slots of {@link #SLOT_MS} ms each, chosen by the time a sample is
- * recorded; a slot is cleared when it comes round again, by the first request that lands in it. A
- * window is the current slot and the ones before it: the last 45 to 60 s, whoever reads it and how
+ * recorded; a slot is replaced by a fresh one when its time comes round again, by the first request
+ * that lands in it (one small allocation per 15 s per device). A window is the current slot and the ones before it: the last 45 to 60 s, whoever reads it and how
  * often, and samples older than that are forgotten without any timer.
  *
  * <p><b>Cost.</b> Recording is a few arithmetic operations, one volatile read, one atomic increment
- * and, for a new maximum, one compare-and-set: no lock, no allocation (the per-device counters are
- * contended by at most {@code maxConnectionsPerDevice} threads). Memory is fixed: {@value #SLOTS} x
- * {@value #BUCKETS} ints, about 3.7 kB per device. Reading allocates; it runs on the JMX reader's thread.
+ * and, for a new maximum, one compare-and-set: no lock, and no allocation but the new slot once per
+ * period (the per-device counters are contended by at most {@code maxConnectionsPerDevice}
+ * threads). Memory is bounded: {@value #SLOTS} slots of {@value #BUCKETS} ints, about 4 kB per device. Reading allocates; it runs on the JMX reader's thread.
  *
  * <p><b>Races, accepted.</b> Once per slot period, a sample recorded by another thread while the
- * first one clears the slot may be lost from the window (never from {@link #count()} and
- * {@link #sumMicros()}). These are metrics, not accounting.
+ * first one swaps the slot may land in the abandoned slot and be lost from the window (never from
+ * {@link #count()} and {@link #sumMicros()}); it is never mixed into another period, and a reader
+ * sees each period whole. These are metrics, not accounting.
  */
 public final class LatencyHistogram {
 
@@ -50,22 +52,30 @@ public final class LatencyHistogram {
     /** A window is the current slot and the 3 before: 45 to 60 s of samples. */
     public static final long SLOT_MS = 15_000;
     private static final long SLOT_NANOS = TimeUnit.MILLISECONDS.toNanos(SLOT_MS);
-    private static final long NEVER = Long.MIN_VALUE;
+
+    /**
+     * One period's samples. A new period gets a new slot object, swapped in by compare-and-set: a
+     * sample that raced the swap lands in the abandoned object (lost to the window, never mixed into
+     * the new period), and a reader always sees one whole period. One allocation per 15 s.
+     */
+    private static final class Slot {
+        final long period;
+        final AtomicIntegerArray counts = new AtomicIntegerArray(BUCKETS);
+        final AtomicLong max = new AtomicLong();
+
+        Slot(long period) {
+            this.period = period;
+        }
+    }
 
     private final long originNanos;
-    private final AtomicIntegerArray counts = new AtomicIntegerArray(SLOTS * BUCKETS);
-    /** The slot period each slot holds now ({@link #NEVER} before its first sample). */
-    private final AtomicLongArray slotPeriod = new AtomicLongArray(SLOTS);
-    private final AtomicLongArray slotMax = new AtomicLongArray(SLOTS);
+    private final AtomicReferenceArray<Slot> slots = new AtomicReferenceArray<>(SLOTS);
     private final LongAdder count = new LongAdder();
     private final LongAdder sumMicros = new LongAdder();
 
     /** @param originNanos any {@link System#nanoTime()} value before the first sample: slot periods count from it */
     public LatencyHistogram(long originNanos) {
         this.originNanos = originNanos;
-        for (int s = 0; s < SLOTS; s++) {
-            slotPeriod.set(s, NEVER);
-        }
     }
 
     /**
@@ -79,28 +89,26 @@ public final class LatencyHistogram {
         count.increment();
         sumMicros.add(micros);
         long period = Math.floorDiv(nowNanos - originNanos, SLOT_NANOS);
-        int slot = (int) Math.floorMod(period, SLOTS);
-        long held = slotPeriod.get(slot);
-        if (held != period) {
-            if (held > period) {
+        int i = (int) Math.floorMod(period, SLOTS);
+        Slot slot = slots.get(i);
+        if (slot == null || slot.period != period) {
+            if (slot != null && slot.period > period) {
                 return; // a sample from a period whose slot was already recycled: too old for the window
             }
-            if (slotPeriod.compareAndSet(slot, held, period)) {
-                clear(slot); // this thread won the new period: the slot's old samples leave the window
+            Slot fresh = new Slot(period);
+            if (slots.compareAndSet(i, slot, fresh)) {
+                slot = fresh; // this thread opened the new period: the old samples leave the window
+            } else {
+                slot = slots.get(i); // another thread opened it (or a later one): use it if it is ours
+                if (slot.period != period) {
+                    return;
+                }
             }
         }
-        counts.incrementAndGet(slot * BUCKETS + bucketOf(micros));
-        if (micros > slotMax.get(slot)) {
-            slotMax.accumulateAndGet(slot, micros, Math::max);
+        slot.counts.incrementAndGet(bucketOf(micros));
+        if (micros > slot.max.get()) {
+            slot.max.accumulateAndGet(micros, Math::max);
         }
-    }
-
-    private void clear(int slot) {
-        int base = slot * BUCKETS;
-        for (int b = 0; b < BUCKETS; b++) {
-            counts.set(base + b, 0);
-        }
-        slotMax.set(slot, 0);
     }
 
     /** Requests recorded since start. */
@@ -119,15 +127,14 @@ public final class LatencyHistogram {
         long[] merged = new long[BUCKETS];
         long max = 0;
         for (int s = 0; s < SLOTS; s++) {
-            long held = slotPeriod.get(s);
-            if (held == NEVER || held > period || held <= period - SLOTS) {
+            Slot slot = slots.get(s); // read once: one whole period, whatever recorders do meanwhile
+            if (slot == null || slot.period > period || slot.period <= period - SLOTS) {
                 continue; // never used, or samples older than the window
             }
-            int base = s * BUCKETS;
             for (int b = 0; b < BUCKETS; b++) {
-                merged[b] += counts.get(base + b);
+                merged[b] += slot.counts.get(b);
             }
-            max = Math.max(max, slotMax.get(s));
+            max = Math.max(max, slot.max.get());
         }
         return new Window(merged, max);
     }

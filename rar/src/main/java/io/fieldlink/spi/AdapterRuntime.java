@@ -62,8 +62,9 @@ public final class AdapterRuntime implements AutoCloseable {
         this.time = time;
         this.random = random;
         this.scheduler = new LoopScheduler(transport);
-        // ends with the event loops
-        transport.timerLoop().scheduleWithFixedDelay(this::expungeQuietly,
+        // ends with the event loops; the release itself runs on the health thread: closing a pool
+        // unregisters its MXBeans and closes its links, neither of which belongs on an I/O loop
+        transport.timerLoop().scheduleWithFixedDelay(() -> monitor.execute(this::expungeQuietly),
                 HOUSEKEEPING_SECONDS, HOUSEKEEPING_SECONDS, TimeUnit.SECONDS);
     }
 

@@ -91,4 +91,44 @@ class LatencyHistogramTest {
         assertThat(both.maxMicros()).isEqualTo(40_000);
         assertThat(both.percentileMicros(0.5)).isBetween(1_000L, 1_000L + 1_000L / 8);
     }
+
+    /**
+     * Recorders crossing slot periods while readers read: a window never shows samples without
+     * their maximum, nor a maximum below its percentiles (a half-recycled slot would).
+     */
+    @Test
+    void whileThreadsRecordAcrossPeriodsEveryWindowIsConsistent() throws Exception {
+        LatencyHistogram h = new LatencyHistogram(T0);
+        java.util.concurrent.atomic.AtomicLong now = new java.util.concurrent.atomic.AtomicLong(T0);
+        java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+        java.util.List<String> broken = new java.util.concurrent.CopyOnWriteArrayList<>();
+        java.util.List<Thread> threads = new java.util.ArrayList<>();
+        for (int t = 0; t < 3; t++) {
+            threads.add(new Thread(() -> {
+                while (!stop.get()) {
+                    h.record(ms(2), now.get()); // every sample is 2 ms
+                }
+            }));
+        }
+        threads.add(new Thread(() -> {
+            while (!stop.get()) {
+                LatencyHistogram.Window w = h.window(now.get());
+                if (w.count() > 0 && (w.maxMicros() < 2_000 || w.percentileMicros(0.99) > w.maxMicros()
+                        || w.percentileMicros(0.5) < 2_000)) {
+                    broken.add("count " + w.count() + ", p50 " + w.percentileMicros(0.5) + ", p99 "
+                            + w.percentileMicros(0.99) + ", max " + w.maxMicros());
+                }
+            }
+        }));
+        threads.forEach(Thread::start);
+        for (int period = 0; period < 2_000 && broken.isEmpty(); period++) {
+            now.addAndGet(ms(15_000)); // the next slot period: recorders and reader race its swap
+            Thread.onSpinWait();
+        }
+        stop.set(true);
+        for (Thread t : threads) {
+            t.join();
+        }
+        assertThat(broken).as("inconsistent windows").isEmpty();
+    }
 }
