@@ -129,6 +129,12 @@ public class DeviceMetrics {
     }
 
     private Optional<DeviceStatus> status(String deviceId) {
-        return devices.devices().stream().filter(s -> s.deviceId().equals(deviceId)).findFirst();
+        try {
+            return devices.devices().stream().filter(s -> s.deviceId().equals(deviceId)).findFirst();
+        } catch (RuntimeException e) {
+            // the pool is not available (the adapter restarting): no number, and the scrape goes on
+            log.fine(() -> "FieldLink health view unavailable: " + e);
+            return Optional.empty();
+        }
     }
 }

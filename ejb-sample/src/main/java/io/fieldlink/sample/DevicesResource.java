@@ -157,7 +157,7 @@ public class DevicesResource {
 
     /** A JSON error body; typed here, as filters that abort a request have no {@code @Produces} to go by. */
     /** What a device id of the sample's pools looks like; anything else is refused unread. */
-    private static final java.util.regex.Pattern DEVICE_ID = java.util.regex.Pattern.compile("[A-Za-z0-9._-]{1,64}");
+    private static final java.util.regex.Pattern DEVICE_ID = java.util.regex.Pattern.compile("[A-Za-z0-9._:\\-]{1,128}");
 
     static Response error(int status, String message) {
         return Response.status(status).type(MediaType.APPLICATION_JSON).entity(Json.createObjectBuilder()

@@ -23,12 +23,20 @@ final class ServerNames {
     }
 
     static Set<String> allowed() {
-        String v = System.getProperty(PROPERTY, System.getenv(ENV));
-        if (v == null || v.isBlank()) {
+        return allowed(System.getProperty(PROPERTY, System.getenv(ENV)));
+    }
+
+    /** Entries as users write them ({@code host:8443}, {@code ::1}, {@code Name.}) count by their name. */
+    static Set<String> allowed(String setting) {
+        if (setting == null || setting.isBlank()) {
             return LOOPBACK;
         }
-        return Arrays.stream(v.split(",")).map(s -> s.trim().toLowerCase(Locale.ROOT)).filter(s -> !s.isEmpty())
+        Set<String> names = Arrays.stream(setting.split(",")).map(String::trim).filter(s -> !s.isEmpty())
+                .map(s -> s.contains(":") && !s.startsWith("[") && s.indexOf(':') != s.lastIndexOf(':') ? "[" + s + "]" : s)
+                .map(ServerNames::hostName).filter(java.util.Objects::nonNull)
+                .map(n -> n.endsWith(".") ? n.substring(0, n.length() - 1) : n)
                 .collect(Collectors.toUnmodifiableSet());
+        return names.isEmpty() ? LOOPBACK : names; // a setting of only commas must not lock everyone out
     }
 
     /** The name part of a Host header ({@code name[:port]}, {@code [v6][:port]}), lower case; null if unusable. */
@@ -45,6 +53,7 @@ final class ServerNames {
         if (colon >= 0 && h.indexOf(':', colon + 1) >= 0) {
             return null; // an unbracketed IPv6 literal is not a valid Host
         }
-        return colon < 0 ? h : h.substring(0, colon);
+        String name = colon < 0 ? h : h.substring(0, colon);
+        return name.endsWith(".") ? name.substring(0, name.length() - 1) : name; // "localhost." is localhost
     }
 }

@@ -74,4 +74,12 @@ class CrossSiteGuardTest {
         assertThat(CrossSiteGuard.hostRefusal("::1", loopback)).isNotNull();
         assertThat(CrossSiteGuard.hostRefusal("scada.plant.example", java.util.Set.of("scada.plant.example"))).isNull();
     }
+
+    @Test
+    void theAllowListTakesNamesAsUsersWriteThemAndNeverLocksEveryoneOut() {
+        assertThat(ServerNames.allowed("scada.plant.example:8443, ::1 ,Name.Example.")).containsExactlyInAnyOrder(
+                "scada.plant.example", "[::1]", "name.example");
+        assertThat(ServerNames.allowed(" , ,")).isEqualTo(ServerNames.LOOPBACK);
+        assertThat(CrossSiteGuard.hostRefusal("localhost.:8080", ServerNames.LOOPBACK)).isNull();
+    }
 }

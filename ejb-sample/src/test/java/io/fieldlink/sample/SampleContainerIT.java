@@ -216,6 +216,8 @@ class SampleContainerIT {
         assertThat(call("POST", "api/devices/plc-9/request", "{\"text\":\"x\"}").status()).isEqualTo(404);
         assertThat(call("POST", "api/devices/plc-1/request", "{\"hex\":\"zz\"}").status()).isEqualTo(400);
         assertThat(call("POST", "api/devices/plc-1/request", "{}").status()).isEqualTo(400);
+        Reply broken = call("POST", "api/devices/plc-1/request", "{\"text\":");
+        assertThat(broken.status()).as("a body that is not JSON: " + broken.body()).isEqualTo(400);
     }
 
     @Test

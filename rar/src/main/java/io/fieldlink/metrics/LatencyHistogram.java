@@ -105,10 +105,11 @@ public final class LatencyHistogram {
                 }
             }
         }
-        slot.counts.incrementAndGet(bucketOf(micros));
+        // the maximum first: a reader that sees the count sees its maximum too (never p99 > max)
         if (micros > slot.max.get()) {
             slot.max.accumulateAndGet(micros, Math::max);
         }
+        slot.counts.incrementAndGet(bucketOf(micros));
     }
 
     /** Requests recorded since start. */

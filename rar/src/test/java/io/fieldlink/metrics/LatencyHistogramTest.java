@@ -103,15 +103,19 @@ class LatencyHistogramTest {
         java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
         java.util.List<String> broken = new java.util.concurrent.CopyOnWriteArrayList<>();
         java.util.List<Thread> threads = new java.util.ArrayList<>();
+        java.util.concurrent.atomic.AtomicLong recorded = new java.util.concurrent.atomic.AtomicLong();
+        java.util.concurrent.atomic.AtomicLong reads = new java.util.concurrent.atomic.AtomicLong();
         for (int t = 0; t < 3; t++) {
             threads.add(new Thread(() -> {
                 while (!stop.get()) {
                     h.record(ms(2), now.get()); // every sample is 2 ms
+                    recorded.incrementAndGet();
                 }
             }));
         }
         threads.add(new Thread(() -> {
             while (!stop.get()) {
+                reads.incrementAndGet();
                 LatencyHistogram.Window w = h.window(now.get());
                 if (w.count() > 0 && (w.maxMicros() < 2_000 || w.percentileMicros(0.99) > w.maxMicros()
                         || w.percentileMicros(0.5) < 2_000)) {
@@ -121,9 +125,15 @@ class LatencyHistogramTest {
             }
         }));
         threads.forEach(Thread::start);
-        for (int period = 0; period < 2_000 && broken.isEmpty(); period++) {
-            now.addAndGet(ms(15_000)); // the next slot period: recorders and reader race its swap
-            Thread.onSpinWait();
+        for (int period = 0; period < 300 && broken.isEmpty(); period++) {
+            now.addAndGet(ms(15_000)); // the next slot period: recorders and reader race its swap ...
+            long r0 = recorded.get();
+            long w0 = reads.get();
+            long deadline = System.nanoTime() + 5_000_000_000L;
+            // ... and every thread works in it before the next one (otherwise nothing races at all)
+            while ((recorded.get() - r0 < 300 || reads.get() - w0 < 20) && System.nanoTime() < deadline) {
+                Thread.onSpinWait();
+            }
         }
         stop.set(true);
         for (Thread t : threads) {
