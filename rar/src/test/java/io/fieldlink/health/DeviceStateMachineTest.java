@@ -75,12 +75,15 @@ class DeviceStateMachineTest {
      */
     private void awaitNextBackoff(long seen) throws InterruptedException {
         while (true) {
+            // counted before running: a failure the event loop reports between the run and the wait
+            // (a 0 ms task, scheduled then) must end the wait, not be waited past
+            long before = clock.scheduledCount();
             clock.runDue();
             List<Long> since = clock.delays().subList((int) seen, (int) clock.scheduledCount());
             if (since.stream().anyMatch(ms -> ms != 0 && ms != DeviceHealth.SETTLE_MS)) {
                 return;
             }
-            clock.awaitScheduled(clock.scheduledCount(), 20_000);
+            clock.awaitScheduled(before, 20_000);
         }
     }
 
