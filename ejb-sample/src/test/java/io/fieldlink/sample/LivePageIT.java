@@ -1,10 +1,7 @@
 package io.fieldlink.sample;
 
-import com.sun.net.httpserver.HttpServer;
 import io.fieldlink.simulator.DeviceSimulator;
 import io.fieldlink.simulator.Nftables;
-import io.fieldlink.simulator.SimFraming;
-import io.fieldlink.simulator.SimulatorMain;
 import jakarta.json.Json;
 import jakarta.json.JsonArray;
 import jakarta.json.JsonObject;
@@ -25,7 +22,6 @@ import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 import java.io.File;
-import java.io.IOException;
 import java.io.StringReader;
 import java.net.URI;
 import java.net.URL;
@@ -59,10 +55,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 class LivePageIT {
 
     private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
-    private static final int PORT1 = Integer.getInteger("it.devicePort", 25020);
-    private static final int PORT2 = Integer.getInteger("it.port2", 25021);
-    private static final int PORT3 = Integer.getInteger("it.port3", 25022);
-    private static final int CONTROL_PORT = Integer.getInteger("it.controlPort", 25029);
+    private static final int PORT1 = SimulatedPlant.PORT1;
     private static final List<String> IDS = List.of("plc-1", "plc-2", "plc-3");
     /** Virtual time the page's scripts get before the DOM is taken: its first refresh and two more. */
     private static final long BUDGET_MS = 3_000;
@@ -71,13 +64,13 @@ class LivePageIT {
     private static DeviceSimulator plc1;
     private static DeviceSimulator plc2;
     private static DeviceSimulator plc3;
-    private static HttpServer control;
+    private static SimulatedPlant plant;
 
     @ArquillianResource
     private URL announced;
 
     @Deployment(testable = false)
-    static WebArchive sample() throws IOException {
+    static WebArchive sample() {
         // the devices first: the sample opens the pool when it starts (its metrics and watch),
         // and Arquillian deploys before any @BeforeAll runs
         devices();
@@ -86,26 +79,21 @@ class LivePageIT {
     }
 
     @BeforeAll
-    static synchronized void devices() throws IOException {
-        if (plc1 != null) {
+    static synchronized void devices() {
+        if (plant != null) {
             return;
         }
-        plc1 = DeviceSimulator.start(SimFraming.line(), "127.0.0.1", PORT1, 1);
-        plc2 = DeviceSimulator.start(SimFraming.line(), "127.0.0.1", PORT2, 1);
-        plc3 = DeviceSimulator.start(SimFraming.line(), "127.0.0.1", PORT3, 1);
-        SimulatorMain simulator = new SimulatorMain(); // the page's simulator column and switches
-        simulator.add("plc-1", plc1);
-        simulator.add("plc-2", plc2);
-        simulator.add("plc-3", plc3);
-        control = simulator.control(CONTROL_PORT);
+        plant = SimulatedPlant.start();
+        plc1 = plant.plc1;
+        plc2 = plant.plc2;
+        plc3 = plant.plc3;
     }
 
     @AfterAll
     static void stopDevices() {
-        control.stop(0);
-        plc1.close();
-        plc2.close();
-        plc3.close();
+        if (plant != null) {
+            plant.close();
+        }
     }
 
     /** Skips (locally) or fails (CI=true) when something the test needs is missing. */

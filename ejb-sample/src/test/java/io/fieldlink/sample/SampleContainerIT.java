@@ -1,11 +1,8 @@
 package io.fieldlink.sample;
 
-import com.sun.net.httpserver.HttpServer;
 import io.fieldlink.simulator.Behaviour;
 import io.fieldlink.simulator.DeviceSimulator;
 import io.fieldlink.simulator.Nftables;
-import io.fieldlink.simulator.SimFraming;
-import io.fieldlink.simulator.SimulatorMain;
 import jakarta.jms.Connection;
 import jakarta.jms.MessageProducer;
 import jakarta.jms.Session;
@@ -65,10 +62,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 class SampleContainerIT {
 
     private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
-    private static final int PORT1 = Integer.getInteger("it.devicePort", 25020);
-    private static final int PORT2 = Integer.getInteger("it.port2", 25021);
-    private static final int PORT3 = Integer.getInteger("it.port3", 25022);
-    private static final int CONTROL_PORT = Integer.getInteger("it.controlPort", 25029);
+    private static final int PORT1 = SimulatedPlant.PORT1;
+    private static final int PORT2 = SimulatedPlant.PORT2;
+    private static final int PORT3 = SimulatedPlant.PORT3;
     private static final int BROKER_PORT = Integer.getInteger("it.brokerPort", 25028);
     /** What the page sends with every state-changing request; a page on another site cannot send it. */
     private static final Map<String, String> MARKED = Map.of("X-FieldLink-Request", "1");
@@ -76,7 +72,7 @@ class SampleContainerIT {
     private static DeviceSimulator plc1;
     private static DeviceSimulator plc2;
     private static DeviceSimulator plc3;
-    private static HttpServer control;
+    private static SimulatedPlant plant;
 
     /** Where Payara Micro says it runs (its public address); the sample listens on loopback only. */
     @ArquillianResource
@@ -93,30 +89,20 @@ class SampleContainerIT {
 
     @BeforeAll
     static synchronized void devices() {
-        if (plc1 != null) {
+        if (plant != null) {
             return;
         }
-        plc1 = DeviceSimulator.start(SimFraming.line(), "127.0.0.1", PORT1, 1);
-        plc2 = DeviceSimulator.start(SimFraming.line(), "127.0.0.1", PORT2, 1);
-        plc3 = DeviceSimulator.start(SimFraming.line(), "127.0.0.1", PORT3, 1);
-        // the demo switches of the page: the sample forwards them to this control port (sample-it.properties)
-        SimulatorMain simulator = new SimulatorMain();
-        simulator.add("plc-1", plc1);
-        simulator.add("plc-2", plc2);
-        simulator.add("plc-3", plc3);
-        try {
-            control = simulator.control(CONTROL_PORT);
-        } catch (java.io.IOException e) {
-            throw new IllegalStateException("control port " + CONTROL_PORT, e);
-        }
+        plant = SimulatedPlant.start();
+        plc1 = plant.plc1;
+        plc2 = plant.plc2;
+        plc3 = plant.plc3;
     }
 
     @AfterAll
     static void stopDevices() {
-        control.stop(0);
-        plc1.close();
-        plc2.close();
-        plc3.close();
+        if (plant != null) {
+            plant.close();
+        }
     }
 
     private record Reply(int status, JsonValue body, long millis, String contentType) {

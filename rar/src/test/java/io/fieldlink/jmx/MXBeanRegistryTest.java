@@ -1,5 +1,6 @@
 package io.fieldlink.jmx;
 
+import io.fieldlink.testsupport.LogRecords;
 import io.fieldlink.config.PoolConfig;
 import io.fieldlink.health.DeviceHealth;
 import io.fieldlink.health.TimeSource;
@@ -17,12 +18,9 @@ import javax.management.MBeanServer;
 import javax.management.ObjectName;
 import java.lang.reflect.Proxy;
 import java.util.List;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.logging.Handler;
 import java.util.logging.Level;
 import java.util.logging.LogRecord;
-import java.util.logging.Logger;
 
 import static java.nio.charset.StandardCharsets.US_ASCII;
 import static java.util.concurrent.TimeUnit.SECONDS;
@@ -56,25 +54,7 @@ class MXBeanRegistryTest {
                     attempts.incrementAndGet();
                     throw new SecurityException("MBeanPermission denied (a strict security policy)");
                 });
-        List<LogRecord> warnings = new CopyOnWriteArrayList<>();
-        Logger registryLog = Logger.getLogger(MXBeanRegistry.class.getName());
-        Handler counter = new Handler() {
-            @Override
-            public void publish(LogRecord r) {
-                if (r.getLevel().intValue() >= Level.WARNING.intValue()) {
-                    warnings.add(r);
-                }
-            }
-
-            @Override
-            public void flush() {
-            }
-
-            @Override
-            public void close() {
-            }
-        };
-        registryLog.addHandler(counter);
+        LogRecords registryLog = LogRecords.of(MXBeanRegistry.class.getName());
         try (DeviceSimulator sim = DeviceSimulator.start(SimFraming.line())) {
             DeviceManagedConnectionFactory mcf = new DeviceManagedConnectionFactory();
             mcf.setDevices("a=127.0.0.1:" + sim.port() + ",b=127.0.0.1:" + sim.port());
@@ -97,9 +77,10 @@ class MXBeanRegistryTest {
                 runtime.close();
             }
         } finally {
-            registryLog.removeHandler(counter);
+            registryLog.close();
         }
         assertThat(attempts.get()).as("the notices bean, then the pool's (devices go with their pool)").isEqualTo(2);
+        List<LogRecord> warnings = registryLog.atLeast(Level.WARNING);
         assertThat(warnings).hasSize(1);
         assertThat(warnings.get(0).getMessage()).contains("the adapter works on without it");
     }

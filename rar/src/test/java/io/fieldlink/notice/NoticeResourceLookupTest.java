@@ -8,6 +8,7 @@ import io.fieldlink.simulator.DeviceSimulator;
 import io.fieldlink.simulator.SimFraming;
 import io.fieldlink.spi.FieldLinkResourceAdapter;
 import io.fieldlink.testsupport.EmbeddedBroker;
+import io.fieldlink.testsupport.LogRecords;
 import io.fieldlink.testsupport.MapContextFactory;
 import io.fieldlink.testsupport.NoticeSubscriber;
 import io.fieldlink.testsupport.NoticeSubscriber.Received;
@@ -25,13 +26,9 @@ import javax.naming.Context;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.logging.Handler;
 import java.util.logging.Level;
-import java.util.logging.LogRecord;
-import java.util.logging.Logger;
 
 import static io.fieldlink.testsupport.RecordingListener.dropped;
 import static io.fieldlink.testsupport.RecordingListener.restored;
@@ -55,29 +52,14 @@ class NoticeResourceLookupTest {
     private TestAdapter adapter;
     private final List<DeviceSimulator> sims = new ArrayList<>();
     private final List<NoticeSubscriber> subscribers = new ArrayList<>();
-    private final List<LogRecord> logged = new CopyOnWriteArrayList<>();
-    private final Logger noticeLog = Logger.getLogger("io.fieldlink.notice");
-    private final Handler recorder = new Handler() {
-        @Override
-        public void publish(LogRecord r) {
-            logged.add(r);
-        }
-
-        @Override
-        public void flush() {
-        }
-
-        @Override
-        public void close() {
-        }
-    };
+    private LogRecords noticeLog;
 
     @BeforeEach
     void setUp() throws Exception {
         broker = new EmbeddedBroker();
         System.setProperty(Context.INITIAL_CONTEXT_FACTORY, MapContextFactory.class.getName());
         MapContextFactory.reset();
-        noticeLog.addHandler(recorder);
+        noticeLog = LogRecords.of("io.fieldlink.notice");
     }
 
     @AfterEach
@@ -92,13 +74,12 @@ class NoticeResourceLookupTest {
         sims.forEach(DeviceSimulator::close);
         broker.close();
         System.clearProperty(Context.INITIAL_CONTEXT_FACTORY);
-        noticeLog.removeHandler(recorder);
+        noticeLog.close();
     }
 
     /** The messages logged at {@code level} by the notice package that contain {@code text} (slf4j formats them). */
     private List<String> logged(Level level, String text) {
-        return logged.stream().filter(r -> r.getLevel().equals(level)).map(LogRecord::getMessage)
-                .filter(m -> m.contains(text)).toList();
+        return noticeLog.messages(level, text);
     }
 
     private NoticeStats stats() {

@@ -5,6 +5,7 @@ import io.fieldlink.api.DeviceConnectionFactory;
 import io.fieldlink.simulator.Behaviour;
 import io.fieldlink.simulator.DeviceSimulator;
 import io.fieldlink.simulator.SimFraming;
+import io.fieldlink.testsupport.LogRecords;
 import io.fieldlink.testsupport.TestAdapter;
 import io.fieldlink.testsupport.Threads;
 import jakarta.resource.spi.ManagedConnection;
@@ -19,12 +20,9 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
-import java.util.logging.Handler;
 import java.util.logging.Level;
 import java.util.logging.LogRecord;
-import java.util.logging.Logger;
 
 import static java.nio.charset.StandardCharsets.US_ASCII;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -103,23 +101,7 @@ class AdapterHygieneTest {
     @Test
     void aDeviceThatKeepsFailingTheSameWayCostsAFewLogLinesNotOnePerFailure() throws Exception {
         adapter = new TestAdapter();
-        List<LogRecord> lines = new CopyOnWriteArrayList<>();
-        Logger healthLog = Logger.getLogger("io.fieldlink.health.DeviceHealth");
-        Handler counter = new Handler() {
-            @Override
-            public void publish(LogRecord r) {
-                lines.add(r);
-            }
-
-            @Override
-            public void flush() {
-            }
-
-            @Override
-            public void close() {
-            }
-        };
-        healthLog.addHandler(counter);
+        LogRecords healthLog = LogRecords.of("io.fieldlink.health.DeviceHealth");
         try {
             // 30 answers too big for maxFrameLength: each costs the device its connection
             sim.respondWith(r -> new byte[64]);
@@ -147,12 +129,10 @@ class AdapterHygieneTest {
                 hung.close();
             }
         } finally {
-            healthLog.removeHandler(counter);
+            healthLog.close();
         }
-        List<String> framing = lines.stream().map(LogRecord::getMessage).filter(m -> m.contains("broke the framing"))
-                .toList();
-        List<String> probes = lines.stream().map(LogRecord::getMessage)
-                .filter(m -> m.contains("checking it with a new connection")).toList();
+        List<String> framing = healthLog.messages("broke the framing");
+        List<String> probes = healthLog.messages("checking it with a new connection");
         assertThat(framing).as("framing warnings for 30 oversize answers").hasSizeBetween(1, 3);
         assertThat(probes).as("probe lines for 30 timeouts").hasSizeBetween(1, 3);
     }
@@ -161,25 +141,7 @@ class AdapterHygieneTest {
     void aDeviceFloodingUnreadFramesCostsAFewLogLinesNotThousands() throws Exception {
         adapter = new TestAdapter();
         DeviceConnectionFactory f = adapter.factory("chatty", sim, m -> { });
-        List<LogRecord> warnings = new CopyOnWriteArrayList<>();
-        Logger linkLog = Logger.getLogger("io.fieldlink.transport.DeviceLink");
-        Handler counter = new Handler() {
-            @Override
-            public void publish(LogRecord r) {
-                if (r.getLevel().intValue() >= Level.WARNING.intValue()) {
-                    warnings.add(r);
-                }
-            }
-
-            @Override
-            public void flush() {
-            }
-
-            @Override
-            public void close() {
-            }
-        };
-        linkLog.addHandler(counter);
+        LogRecords linkLog = LogRecords.of("io.fieldlink.transport.DeviceLink");
         try {
             for (int i = 0; i < 20_000; i++) {
                 sim.pushToAll(ascii("reading " + i));
@@ -194,8 +156,9 @@ class AdapterHygieneTest {
                 assertThat(answer).isEqualTo(ascii("after the flood"));
             }
         } finally {
-            linkLog.removeHandler(counter);
+            linkLog.close();
         }
+        List<LogRecord> warnings = linkLog.atLeast(Level.WARNING);
         assertThat(warnings).as("warnings for 20,000 unread frames").hasSizeBetween(1, 2);
         assertThat(warnings.get(0).getMessage()).contains("nobody reads it");
     }
