@@ -164,6 +164,9 @@ class DeviceTruthTest {
         DeviceConnectionFactory f = modbusPool("pushed", sim, m -> { });
         int wrong = 0;
         try (DeviceConnection c = f.getConnection()) {
+            // borrow the connection first: receive() sees only frames that arrive while it is borrowed,
+            // and a push racing the first borrow would be nobody's
+            assertThat(payload(c.request(mbap(999, "borrowed"), TIMEOUT))).isEqualTo("borrowed");
             for (int i = 0; i < 50; i++) {
                 // two unrequested frames in one TCP segment: reading the first proves the second was
                 // decoded with it, before the request below is written
