@@ -17,7 +17,8 @@ import java.util.regex.Pattern;
  */
 public record PoolConfig(List<DeviceAddress> devices, DeviceAddress defaultDevice, int maxConnectionsPerDevice,
                          int minIdlePerDevice, int maxWaitMs, int waitWhileDownMs, int reconnectInitialDelayMs, int reconnectMaxDelayMs,
-                         double reconnectMultiplier, LinkSettings link) {
+                         double reconnectMultiplier, LinkSettings link, int maxInFlightPerConnection,
+                         Set<String> oneAtATimeDevices) {
 
     public static final int DEFAULT_MAX_CONNECTIONS_PER_DEVICE = 2;
     /** Every device is watched from the start: one open connection even if nobody uses it. */
@@ -27,6 +28,15 @@ public record PoolConfig(List<DeviceAddress> devices, DeviceAddress defaultDevic
     /** -1: frames carry no transaction id; the first frame after a request is its answer. */
     public static final int DEFAULT_CORRELATION_ID_OFFSET = -1;
     public static final int DEFAULT_CORRELATION_ID_LENGTH = 2;
+    /**
+     * With correlation, up to 16 requests share one connection. Transaction ids exist so that
+     * several requests can be in flight; 16 keeps what queues behind a device that serves them one
+     * by one short (16 x 30 ms, a slow plant round trip, is about 0.5 s, far inside the default
+     * request timeout) while one connection carries 16 times what one-at-a-time does. Without
+     * correlation a connection always carries one request at a time.
+     */
+    public static final int DEFAULT_MAX_IN_FLIGHT_PER_CONNECTION = 16;
+    public static final String DEFAULT_ONE_AT_A_TIME_DEVICES = "";
     public static final int DEFAULT_CONNECT_TIMEOUT_MS = 5_000;
     public static final int DEFAULT_REQUEST_TIMEOUT_MS = 5_000;
     public static final int DEFAULT_KEEP_ALIVE_IDLE_SECONDS = 10;
@@ -62,6 +72,16 @@ public record PoolConfig(List<DeviceAddress> devices, DeviceAddress defaultDevic
 
     public PoolConfig {
         devices = List.copyOf(devices);
+        oneAtATimeDevices = Set.copyOf(oneAtATimeDevices);
+    }
+
+    /**
+     * How many requests may be in flight at once on one connection to {@code device}: 1 without
+     * correlation (only the order of frames says whose answer is which) and for the devices listed
+     * in {@code oneAtATimeDevices}; else {@code maxInFlightPerConnection}.
+     */
+    public int maxInFlight(DeviceAddress device) {
+        return !link.correlation().enabled() || oneAtATimeDevices.contains(device.id()) ? 1 : maxInFlightPerConnection;
     }
 
     /** Validates raw properties; throws {@link InvalidConfigException} on the first bad value. */
@@ -80,8 +100,9 @@ public record PoolConfig(List<DeviceAddress> devices, DeviceAddress defaultDevic
         int initialDelay = Check.range("reconnectInitialDelayMs", p.getReconnectInitialDelayMs(), 1, ONE_HOUR_MS);
         int maxDelay = Check.range("reconnectMaxDelayMs", p.getReconnectMaxDelayMs(), initialDelay, ONE_HOUR_MS);
         double multiplier = Check.range("reconnectMultiplier", p.getReconnectMultiplier(), 1.0, 10.0);
+        int maxInFlight = Check.range("maxInFlightPerConnection", p.getMaxInFlightPerConnection(), 1, 1024);
         return new PoolConfig(devices, defaultDevice, maxPerDevice, minIdle, maxWait, waitWhileDown, initialDelay, maxDelay,
-                multiplier, link(p));
+                multiplier, link(p), maxInFlight, oneAtATime(p.getOneAtATimeDevices(), devices));
     }
 
     private static LinkSettings link(PoolProperties p) {
@@ -209,6 +230,23 @@ public record PoolConfig(List<DeviceAddress> devices, DeviceAddress defaultDevic
             result.add(new DeviceAddress(id, host, port));
         }
         return result;
+    }
+
+    private static Set<String> oneAtATime(String list, List<DeviceAddress> devices) {
+        Set<String> ids = new HashSet<>();
+        if (list == null || list.isBlank()) {
+            return ids;
+        }
+        List<String> known = devices.stream().map(DeviceAddress::id).toList();
+        for (String entry : list.split(",")) {
+            String id = entry.trim();
+            if (!known.contains(id)) {
+                throw new InvalidConfigException("oneAtATimeDevices", list, "a comma-separated list of the pool's "
+                        + "device ids " + known + " ('" + id + "' is not one)");
+            }
+            ids.add(id);
+        }
+        return ids;
     }
 
     private static void checkId(String property, String id) {

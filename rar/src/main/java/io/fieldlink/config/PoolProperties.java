@@ -24,6 +24,10 @@ public interface PoolProperties {
 
     Integer getCorrelationIdLength();
 
+    Integer getMaxInFlightPerConnection();
+
+    String getOneAtATimeDevices();
+
     Integer getConnectTimeoutMs();
 
     Integer getRequestTimeoutMs();

@@ -63,6 +63,8 @@ public class DeviceManagedConnectionFactory implements ManagedConnectionFactory,
     private Integer maxWaitMs = PoolConfig.DEFAULT_MAX_WAIT_MS;
     private Integer correlationIdOffset = PoolConfig.DEFAULT_CORRELATION_ID_OFFSET;
     private Integer correlationIdLength = PoolConfig.DEFAULT_CORRELATION_ID_LENGTH;
+    private Integer maxInFlightPerConnection = PoolConfig.DEFAULT_MAX_IN_FLIGHT_PER_CONNECTION;
+    private String oneAtATimeDevices = PoolConfig.DEFAULT_ONE_AT_A_TIME_DEVICES;
     private Integer connectTimeoutMs = PoolConfig.DEFAULT_CONNECT_TIMEOUT_MS;
     private Integer requestTimeoutMs = PoolConfig.DEFAULT_REQUEST_TIMEOUT_MS;
     private Integer keepAliveIdleSeconds = PoolConfig.DEFAULT_KEEP_ALIVE_IDLE_SECONDS;
@@ -332,6 +334,10 @@ public class DeviceManagedConnectionFactory implements ManagedConnectionFactory,
     public void setReconnectMaxDelayMs(Integer v) { reconnectMaxDelayMs = v; }
     @Override public Double getReconnectMultiplier() { return reconnectMultiplier; }
     public void setReconnectMultiplier(Double v) { reconnectMultiplier = v; }
+    @Override public Integer getMaxInFlightPerConnection() { return maxInFlightPerConnection; }
+    public void setMaxInFlightPerConnection(Integer v) { maxInFlightPerConnection = v; }
+    @Override public String getOneAtATimeDevices() { return oneAtATimeDevices; }
+    public void setOneAtATimeDevices(String v) { oneAtATimeDevices = v; }
     @Override public Integer getWaitWhileDownMs() { return waitWhileDownMs; }
     public void setWaitWhileDownMs(Integer v) { waitWhileDownMs = v; }
     @Override public Integer getPayloadPreviewBytes() { return payloadPreviewBytes; }
@@ -340,7 +346,7 @@ public class DeviceManagedConnectionFactory implements ManagedConnectionFactory,
     // JCA: a factory equals another with the same configuration.
     private Object[] identity() {
         return new Object[] {poolName, deviceId, host, port, devices, maxConnectionsPerDevice, minIdlePerDevice,
-            maxWaitMs, correlationIdOffset, correlationIdLength, connectTimeoutMs,
+            maxWaitMs, correlationIdOffset, correlationIdLength, maxInFlightPerConnection, oneAtATimeDevices, connectTimeoutMs,
             requestTimeoutMs, keepAliveIdleSeconds, keepAliveIntervalSeconds, keepAliveCount, userTimeoutMs, framing,
             delimiter, lengthFieldOffset, lengthFieldLength, lengthAdjustment, lengthFieldByteOrder, fixedFrameLength,
             maxFrameLength, heartbeatIntervalMs, heartbeatRequest, heartbeatTimeoutMs, reconnectInitialDelayMs,

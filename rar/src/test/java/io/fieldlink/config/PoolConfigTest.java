@@ -167,4 +167,33 @@ class PoolConfigTest {
         id.setCorrelationIdLength(9);
         assertThatThrownBy(() -> PoolConfig.from(id)).hasMessage("correlationIdLength=9 is invalid; accepted: 1..8");
     }
+
+    @Test
+    void requestsInFlightPerConnectionNeedCorrelationAndCanBeOneForChosenDevices() {
+        DeviceManagedConnectionFactory mcf = new DeviceManagedConnectionFactory();
+        mcf.setDevices("gw=127.0.0.1:502,old-plc=127.0.0.1:503");
+        mcf.setFraming("LENGTH_FIELD");
+        mcf.setLengthFieldOffset(4);
+        PoolConfig plain = PoolConfig.from(mcf);
+        DeviceAddress gw = plain.device("gw");
+        DeviceAddress old = plain.device("old-plc");
+        assertThat(plain.maxInFlight(gw)).as("no correlation: the order of frames is all there is").isEqualTo(1);
+
+        mcf.setCorrelationIdOffset(0);
+        assertThat(PoolConfig.from(mcf).maxInFlight(gw)).isEqualTo(PoolConfig.DEFAULT_MAX_IN_FLIGHT_PER_CONNECTION);
+        mcf.setMaxInFlightPerConnection(32);
+        mcf.setOneAtATimeDevices(" old-plc ");
+        PoolConfig pipelined = PoolConfig.from(mcf);
+        assertThat(pipelined.maxInFlight(gw)).isEqualTo(32);
+        assertThat(pipelined.maxInFlight(old)).isEqualTo(1);
+
+        mcf.setMaxInFlightPerConnection(0);
+        assertThatThrownBy(() -> PoolConfig.from(mcf)).isInstanceOf(InvalidConfigException.class)
+                .hasMessage("maxInFlightPerConnection=0 is invalid; accepted: 1..1024");
+        mcf.setMaxInFlightPerConnection(8);
+        mcf.setOneAtATimeDevices("old-plc,plc-9");
+        assertThatThrownBy(() -> PoolConfig.from(mcf)).isInstanceOf(InvalidConfigException.class)
+                .hasMessage("oneAtATimeDevices='old-plc,plc-9' is invalid; accepted: a comma-separated list of the "
+                        + "pool's device ids [gw, old-plc] ('plc-9' is not one)");
+    }
 }
