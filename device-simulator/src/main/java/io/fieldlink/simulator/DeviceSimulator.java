@@ -102,6 +102,9 @@ public final class DeviceSimulator implements AutoCloseable {
     private final AtomicLong idleCloses = new AtomicLong();
     private final AtomicLong limitRejections = new AtomicLong();
     private final AtomicLong acceptResets = new AtomicLong();
+    /** The most requests one connection had received and not answered yet, at any moment. */
+    private final AtomicInteger mostAwaitingAnswer = new AtomicInteger();
+    private volatile int batch;
     /** Connections that count against the client limit: every connection except the rejected ones. */
     private final AtomicInteger admitted = new AtomicInteger();
     private final Random random = new Random();
@@ -369,6 +372,26 @@ public final class DeviceSimulator implements AutoCloseable {
         return this;
     }
 
+    /**
+     * Holds the requests of a connection until {@code n} of them arrived, then answers them all,
+     * newest first (a gateway that collects requests for its slow devices and answers them as they
+     * come back, out of order). A client that sends one request at a time gets no answer from it
+     * (its requests time out); one that pipelines at least {@code n} gets them all, and must match
+     * them by id. 0 or 1 = off.
+     */
+    public DeviceSimulator answerInBatches(int n) {
+        if (n < 0) {
+            throw new IllegalArgumentException("n must be >= 0: " + n);
+        }
+        this.batch = n;
+        return this;
+    }
+
+    /** The most requests one connection had waiting for their answers at the same moment: what a client pipelined. */
+    public int mostAwaitingAnswer() {
+        return mostAwaitingAnswer.get();
+    }
+
     /** Every misbehaviour off: echoing, no stray, late, partial or unsolicited frames, no limits or resets. */
     public DeviceSimulator normal() {
         behave(Behaviour.ECHO);
@@ -379,6 +402,7 @@ public final class DeviceSimulator implements AutoCloseable {
         clientLimit(0, null);
         acceptThenReset(-1);
         partialAnswers(0, 0);
+        answerInBatches(0);
         return this;
     }
 
@@ -637,6 +661,10 @@ public final class DeviceSimulator implements AutoCloseable {
         /** Writes waiting behind a partial answer that is still trickling out (event loop only). */
         private final ArrayDeque<Pending> queue = new ArrayDeque<>();
         private boolean trickling;
+        /** Requests held for {@link #answerInBatches(int)} (event loop only). */
+        private final ArrayDeque<byte[]> held = new ArrayDeque<>();
+        /** Requests received and not answered yet (event loop only). */
+        private int awaiting;
 
         @Override
         public void handlerAdded(ChannelHandlerContext ctx) {
@@ -654,7 +682,21 @@ public final class DeviceSimulator implements AutoCloseable {
                 ReferenceCountUtil.release(msg);
             }
             frames.incrementAndGet();
-            switch (behaviour) {
+            Behaviour b = behaviour;
+            if (b == Behaviour.ECHO || b == Behaviour.DELAY) {
+                mostAwaitingAnswer.accumulateAndGet(++awaiting, Math::max);
+                int n = batch;
+                if (n > 1 || !held.isEmpty()) {
+                    held.push(request);
+                    if (held.size() >= n) {
+                        while (!held.isEmpty()) {
+                            answer(held.pop(), b == Behaviour.DELAY ? delayMs : 0); // newest first
+                        }
+                    }
+                    return;
+                }
+            }
+            switch (b) {
                 case ECHO -> answer(request, 0);
                 case DELAY -> answer(request, delayMs);
                 case HANG -> { }
@@ -675,6 +717,7 @@ public final class DeviceSimulator implements AutoCloseable {
         }
 
         private void sendAnswer(byte[] request, boolean isLate) {
+            awaiting--;
             if (!ctx.channel().isActive()) {
                 return;
             }

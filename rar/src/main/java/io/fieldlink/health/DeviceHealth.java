@@ -84,7 +84,9 @@ public final class DeviceHealth {
     private final Reconnector reconnector;
     /** Requests, errors and frames of this device, counted without this lock by callers and event loops. */
     private final DeviceMeter meter;
-    private final ArrayDeque<CompletableFuture<DeviceLink>> waiters = new ArrayDeque<>();
+    private final ArrayDeque<Waiter> waiters = new ArrayDeque<>();
+    /** Requests one link carries at once for {@link #leaseShared} callers; 1: one at a time. */
+    private final int maxInFlight;
     private final LogLimiter limitLog = new LogLimiter(60_000);
     /** A device that keeps breaking the framing or timing out: a line every 10 s with a count, not one each. */
     private final LogLimiter framingLog = new LogLimiter(10_000);
@@ -115,6 +117,20 @@ public final class DeviceHealth {
     public DeviceHealth(String pool, DeviceAddress device, LinkSettings settings, int maxConnections, int minIdle,
                         ReconnectPolicy policy, LinkTransport transport, HealthMonitor monitor, TimeSource time,
                         Scheduler scheduler) {
+        this(pool, device, settings, maxConnections, minIdle, 1, policy, transport, monitor, time, scheduler);
+    }
+
+    /**
+     * @param maxInFlight requests one link carries at once for {@link #leaseShared} callers (pipelining;
+     *                    needs correlation in {@code settings}); 1 serves one request at a time per link
+     */
+    public DeviceHealth(String pool, DeviceAddress device, LinkSettings settings, int maxConnections, int minIdle,
+                        int maxInFlight, ReconnectPolicy policy, LinkTransport transport, HealthMonitor monitor,
+                        TimeSource time, Scheduler scheduler) {
+        if (maxInFlight > 1 && !settings.correlation().enabled()) {
+            throw new IllegalArgumentException("several requests in flight on one connection need correlation");
+        }
+        this.maxInFlight = maxInFlight;
         this.pool = pool;
         this.device = device;
         this.settings = settings;
@@ -169,6 +185,16 @@ public final class DeviceHealth {
         return state == DeviceState.DOWN ? TimeUnit.NANOSECONDS.toMillis(time.nanoTime() - downSinceNanos) : 0;
     }
 
+    /** Whether requests share links ({@link #leaseShared}): more than one in flight per connection. */
+    public boolean pipelined() {
+        return maxInFlight > 1;
+    }
+
+    /** Requests one connection carries at once. */
+    public int maxInFlight() {
+        return maxInFlight;
+    }
+
     /** Open connections no caller holds right now. */
     public synchronized int idleConnections() {
         return links.idle();
@@ -207,32 +233,45 @@ public final class DeviceHealth {
      * @throws DeviceBusyException when no link came within {@code maxWaitMs}
      */
     public DeviceLink lease(long maxWaitMs) throws DeviceException {
+        return lease(maxWaitMs, false);
+    }
+
+    /**
+     * A slot for ONE request on a link that other callers' requests may share at the same time (up
+     * to {@code maxInFlight} per link, answers matched by id); give it back with {@link #giveBackShared}
+     * as soon as the request is answered or failed. Same line, same waits and failures as {@link #lease}.
+     * With {@code maxInFlight} 1 a slot is a whole link.
+     */
+    public DeviceLink leaseShared(long maxWaitMs) throws DeviceException {
+        return lease(maxWaitMs, true);
+    }
+
+    private DeviceLink lease(long maxWaitMs, boolean slot) throws DeviceException {
         long start = System.nanoTime();
-        CompletableFuture<DeviceLink> waiter;
+        Waiter waiter;
         synchronized (this) {
             checkUp();
             if (waiters.isEmpty()) {
-                DeviceLink idle = links.lease();
-                if (idle != null) {
-                    idle.lease();
-                    return idle;
+                DeviceLink free = take(slot);
+                if (free != null) {
+                    return free;
                 }
             }
-            waiter = new CompletableFuture<>();
+            waiter = new Waiter(slot);
             waiters.addLast(waiter);
             refill();
         }
         try {
-            return leased(waiter.get(maxWaitMs, TimeUnit.MILLISECONDS));
+            return waiter.link.get(maxWaitMs, TimeUnit.MILLISECONDS);
         } catch (TimeoutException e) {
             synchronized (this) {
-                if (!waiter.isDone()) {
+                if (!waiter.link.isDone()) {
                     waiters.remove(waiter);
                     throw busy(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start));
                 }
             }
             try {
-                return leased(waiter.join()); // handed over (or failed) just as the wait ended
+                return waiter.link.join(); // handed over (or failed) just as the wait ended
             } catch (java.util.concurrent.CompletionException failed) {
                 throw rethrown(failed.getCause());
             }
@@ -242,22 +281,45 @@ public final class DeviceHealth {
             Thread.currentThread().interrupt();
             DeviceLink handed = null;
             synchronized (this) {
-                if (!waiter.isDone()) {
+                if (!waiter.link.isDone()) {
                     waiters.remove(waiter);
-                } else if (!waiter.isCompletedExceptionally()) {
-                    handed = waiter.getNow(null);
+                } else if (!waiter.link.isCompletedExceptionally()) {
+                    handed = waiter.link.getNow(null);
                 }
             }
             if (handed != null) {
-                giveBack(handed);
+                if (slot) {
+                    giveBackShared(handed);
+                } else {
+                    giveBack(handed);
+                }
             }
             throw new DeviceException(device.id(), device.address(), "interrupted while waiting for a connection", e);
         }
     }
 
-    private static DeviceLink leased(DeviceLink link) {
-        link.lease();
+    /**
+     * A free link (whole) or slot (shared) for the caller, marked leased; {@code null} if none.
+     * Caller holds the lock. A link is marked leased once, when its first borrower gets it: heartbeats
+     * pause, and {@code receive()} starts afresh.
+     */
+    private DeviceLink take(boolean slot) {
+        // with one request per link a slot is a whole link, given back whole
+        DeviceLink link = slot && maxInFlight > 1 ? links.leaseSlot(maxInFlight) : links.lease();
+        if (link != null && !link.leased()) {
+            link.lease();
+        }
         return link;
+    }
+
+    /** One caller waiting in line: for a whole link, or for a slot on a shared one. */
+    private static final class Waiter {
+        final boolean slot;
+        final CompletableFuture<DeviceLink> link = new CompletableFuture<>();
+
+        Waiter(boolean slot) {
+            this.slot = slot;
+        }
     }
 
     private DeviceException rethrown(Throwable cause) {
@@ -288,7 +350,7 @@ public final class DeviceHealth {
      */
     public void giveBack(DeviceLink link) {
         synchronized (this) {
-            if (!closed && state != DeviceState.DOWN && links.isLeased(link) && link.reusable()) {
+            if (!closed && state != DeviceState.DOWN && links.isExclusive(link) && link.reusable()) {
                 link.unlease();
                 links.returned(link);
                 dispatch();
@@ -301,15 +363,40 @@ public final class DeviceHealth {
         link.close(LinkFailure.local("not reused: " + link.notReusableBecause()));
     }
 
-    /** Hands idle links to the callers waiting longest. Caller holds the lock. */
+    /**
+     * Hands free links and slots to the callers waiting longest, strictly in arrival order: a caller
+     * that needs a whole link is not overtaken by later slot requests (the link it waits for drains
+     * and goes to it). Caller holds the lock.
+     */
     private void dispatch() {
         while (!waiters.isEmpty()) {
-            DeviceLink link = links.lease();
+            DeviceLink link = take(waiters.peekFirst().slot);
             if (link == null) {
                 return;
             }
-            waiters.pollFirst().complete(link);
+            waiters.pollFirst().link.complete(link);
         }
+    }
+
+    /**
+     * One request on a slot from {@link #leaseShared} is done. The last request off a link gives the
+     * whole link back as {@link #giveBack} does (reused, or closed if it is not reusable).
+     */
+    public void giveBackShared(DeviceLink link) {
+        if (maxInFlight == 1) {
+            giveBack(link);
+            return;
+        }
+        synchronized (this) {
+            if (!links.isShared(link)) {
+                return; // gone from the books (failed, DOWN, closed): its failure path did the rest
+            }
+            if (!links.slotReturned(link)) {
+                dispatch(); // a slot came free
+                return;
+            }
+        }
+        giveBack(link);
     }
 
     // ---- connects
@@ -568,9 +655,9 @@ public final class DeviceHealth {
         freshLostInARow = 0;
         Instant downSince = since;
         DeviceDownException down = new DeviceDownException(device.id(), device.address(), downSince, cause);
-        List<CompletableFuture<DeviceLink>> released = new ArrayList<>(waiters);
+        List<Waiter> released = new ArrayList<>(waiters);
         waiters.clear();
-        released.forEach(w -> w.completeExceptionally(down));
+        released.forEach(w -> w.link.completeExceptionally(down));
         log.warn("Device {} ({}) of pool {} is DOWN{}: {}; {} connection(s) affected, {} caller(s) released; "
                 + "reconnecting with backoff", device.id(), device.address(), pool, initial ? " (first check)" : "",
                 cause, count, released.size());
@@ -632,7 +719,7 @@ public final class DeviceHealth {
     /** Stops the reconnector and closes every link of the device (no events: the adapter is stopping). */
     public void close() {
         List<DeviceLink> open;
-        List<CompletableFuture<DeviceLink>> released;
+        List<Waiter> released;
         synchronized (this) {
             closed = true;
             reconnector.cancel();
@@ -642,7 +729,7 @@ public final class DeviceHealth {
             notifyAll();
         }
         DeviceException stopping = new DeviceException(device.id(), device.address(), "the adapter is stopping");
-        released.forEach(w -> w.completeExceptionally(stopping));
+        released.forEach(w -> w.link.completeExceptionally(stopping));
         LinkFailure local = LinkFailure.local("adapter stopping");
         open.forEach(l -> l.close(local));
     }

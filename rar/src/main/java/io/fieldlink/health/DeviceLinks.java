@@ -4,9 +4,11 @@ import io.fieldlink.transport.DeviceLink;
 
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Iterator;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 
 /**
@@ -23,6 +25,8 @@ final class DeviceLinks {
     private final Set<DeviceLink> open = new HashSet<>();
     private final ArrayDeque<DeviceLink> idle = new ArrayDeque<>();
     private final Set<DeviceLink> leased = new HashSet<>();
+    /** Links carrying requests of several borrowers at once (pipelining), and how many each carries. */
+    private final Map<DeviceLink, Integer> shared = new HashMap<>();
     private final Set<DeviceLink> settled = new HashSet<>();
     private int connecting;
 
@@ -66,8 +70,18 @@ final class DeviceLinks {
         return idle.size();
     }
 
+    /** Links in use: leased to one borrower or carrying shared requests. */
     int leased() {
-        return leased.size();
+        return leased.size() + shared.size();
+    }
+
+    /** Requests in flight on shared links. */
+    int sharedRequests() {
+        int n = 0;
+        for (int c : shared.values()) {
+            n += c;
+        }
+        return n;
     }
 
     boolean roomToConnect() {
@@ -103,8 +117,19 @@ final class DeviceLinks {
         return settled.contains(link) || link.answers() > 0;
     }
 
+    /** Leased to one borrower, or carrying shared requests: in use. */
     boolean isLeased(DeviceLink link) {
+        return leased.contains(link) || shared.containsKey(link);
+    }
+
+    /** Leased to one borrower (not shared). */
+    boolean isExclusive(DeviceLink link) {
         return leased.contains(link);
+    }
+
+    /** Carrying shared requests. */
+    boolean isShared(DeviceLink link) {
+        return shared.containsKey(link);
     }
 
     /** Whether some open link survived the settle time or answered: the device serves us on it. */
@@ -151,6 +176,53 @@ final class DeviceLinks {
         return null;
     }
 
+    /**
+     * A slot for one more request on a link shared by several borrowers: the shared link with the
+     * fewest requests in flight below {@code maxInFlight}, or an idle one (now shared), whichever
+     * carries fewer; {@code null} if none has room. Spreading keeps the device's connections evenly
+     * loaded; the caller marks a link that was idle as leased ({@link DeviceLink#lease()}).
+     */
+    DeviceLink leaseSlot(int maxInFlight) {
+        DeviceLink best = null;
+        int fewest = maxInFlight;
+        for (Map.Entry<DeviceLink, Integer> e : shared.entrySet()) {
+            if (e.getValue() < fewest && e.getKey().isUsable()) {
+                best = e.getKey();
+                fewest = e.getValue();
+            }
+        }
+        if (best == null || fewest > 0) {
+            DeviceLink idleOne = lease();
+            if (idleOne != null) {
+                leased.remove(idleOne);
+                shared.put(idleOne, 1);
+                return idleOne;
+            }
+        }
+        if (best != null) {
+            shared.put(best, fewest + 1);
+        }
+        return best;
+    }
+
+    /**
+     * One request on a shared link is done. Returns true if it was the last one: the link is then
+     * out of the shared set, and the caller gives it back as a whole ({@link #returned} or close).
+     */
+    boolean slotReturned(DeviceLink link) {
+        Integer n = shared.get(link);
+        if (n == null) {
+            return false;
+        }
+        if (n > 1) {
+            shared.put(link, n - 1);
+            return false;
+        }
+        shared.remove(link);
+        leased.add(link); // a whole link again, given back by the caller like an exclusive one
+        return true;
+    }
+
     /** A leased link came back in good shape: idle again, first in line. */
     void returned(DeviceLink link) {
         if (leased.remove(link) && open.contains(link)) {
@@ -162,6 +234,7 @@ final class DeviceLinks {
     boolean remove(DeviceLink link) {
         idle.remove(link);
         leased.remove(link);
+        shared.remove(link);
         settled.remove(link);
         return open.remove(link);
     }
@@ -172,6 +245,7 @@ final class DeviceLinks {
         open.clear();
         idle.clear();
         leased.clear();
+        shared.clear();
         settled.clear();
         return all;
     }

@@ -160,14 +160,17 @@ public final class AdapterRuntime implements AutoCloseable {
         ReconnectPolicy policy = new ReconnectPolicy(config.reconnectInitialDelayMs(), config.reconnectMaxDelayMs(),
                 config.reconnectMultiplier(), random);
         List<DeviceHealth> devices = config.devices().stream().map((DeviceAddress d) -> new DeviceHealth(name, d,
-                config.link(), config.maxConnectionsPerDevice(), config.minIdlePerDevice(), policy, transport, monitor, time,
-                scheduler)).toList();
+                config.link(), config.maxConnectionsPerDevice(), config.minIdlePerDevice(), config.maxInFlight(d), policy,
+                transport, monitor, time, scheduler)).toList();
         devices.forEach(DeviceHealth::start);
         PoolRuntime pool = new PoolRuntime(name, config, devices, mbeans.registerPool(name, devices));
-        log.info("FieldLink pool {} opened: {} device(s) {}, keepalive {}s/{}s x{} (bound {} ms), {}", name,
+        log.info("FieldLink pool {} opened: {} device(s) {}, keepalive {}s/{}s x{} (bound {} ms), {}, {}", name,
                 devices.size(), config.devices(), config.link().keepAliveIdleSeconds(),
                 config.link().keepAliveIntervalSeconds(), config.link().keepAliveCount(),
-                config.link().keepAliveBoundMs(), transport.describe());
+                config.link().keepAliveBoundMs(), transport.describe(), !config.link().correlation().enabled()
+                        ? "one request at a time per connection (no correlation)"
+                        : "up to " + config.maxInFlightPerConnection() + " requests in flight per connection"
+                        + (config.oneAtATimeDevices().isEmpty() ? "" : " (one at a time: " + config.oneAtATimeDevices() + ")"));
         if (config.link().userTimeoutMs() > config.link().keepAliveBoundMs() && transport.supportsUserTimeout()) {
             log.warn("FieldLink pool {}: userTimeoutMs={} is above the keepalive bound of {} ms; on Linux it "
                     + "replaces keepAliveCount, so a dead idle connection is noticed only after about {} ms",

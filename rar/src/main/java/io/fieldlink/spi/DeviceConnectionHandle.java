@@ -64,7 +64,7 @@ final class DeviceConnectionHandle implements DeviceConnection {
         }
         DeviceLink link;
         try {
-            link = current.enter(this);
+            link = current.enter(this, call == Call.REQUEST);
         } catch (DeviceException e) {
             call.failed(meter, e);
             throw e;

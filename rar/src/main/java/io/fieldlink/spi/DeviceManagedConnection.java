@@ -54,6 +54,13 @@ final class DeviceManagedConnection implements ManagedConnection {
     private final List<DeviceConnectionHandle> handles = new ArrayList<>();
     private final AtomicReference<Thread> user = new AtomicReference<>();
     private DeviceLink link;
+    /**
+     * A slot on a link shared with other connections' requests (pipelining), held for one request
+     * only and given back when it ends; never watched: its failure is the request's, not this
+     * connection's, and fires no error event.
+     */
+    private DeviceLink slot;
+    private DeviceHealth slotOwner;
     private Consumer<LinkFailure> watch;
     private LinkFailure broken;
     private boolean errorFired;
@@ -92,6 +99,15 @@ final class DeviceManagedConnection implements ManagedConnection {
 
     /** Starts an exchange: the borrowed link, borrowed now (fair wait, bounded by maxWaitMs) if need be. */
     DeviceLink enter(DeviceConnectionHandle handle) throws DeviceException {
+        return enter(handle, false);
+    }
+
+    /**
+     * Starts an exchange. For one {@code request} on a pipelined device, while this connection holds
+     * no link of its own (no send()/receive() so far), the request gets a slot on a link shared with
+     * other callers' requests instead, given back by {@link #exit()}.
+     */
+    DeviceLink enter(DeviceConnectionHandle handle, boolean request) throws DeviceException {
         Thread me = Thread.currentThread();
         Thread other = user.get();
         if (other == me) {
@@ -124,6 +140,9 @@ final class DeviceManagedConnection implements ManagedConnection {
                     return link;
                 }
             }
+            if (request && health.pipelined()) {
+                return leaseSlot();
+            }
             DeviceLink borrowed = borrow();
             if (borrowed == null) {
                 throw new ConnectionLostException(deviceId(), health.device().address(),
@@ -143,6 +162,8 @@ final class DeviceManagedConnection implements ManagedConnection {
     boolean exit() {
         boolean release;
         boolean cleaned;
+        DeviceLink givingSlot;
+        DeviceHealth slotFrom;
         LinkFailure fire = null;
         DeviceLink failed = null;
         synchronized (this) {
@@ -155,7 +176,14 @@ final class DeviceManagedConnection implements ManagedConnection {
                 failed = link;
             }
             errorPending = false;
+            givingSlot = slot;
+            slotFrom = slotOwner;
+            slot = null;
+            slotOwner = null;
             user.set(null);
+        }
+        if (givingSlot != null) {
+            slotFrom.giveBackShared(givingSlot);
         }
         if (fire != null) {
             LinkFailure f = fire;
@@ -191,6 +219,17 @@ final class DeviceManagedConnection implements ManagedConnection {
     DeviceLink replaceLink() throws DeviceException {
         DeviceLink giving;
         DeviceHealth owner;
+        DeviceLink givingSlot;
+        synchronized (this) {
+            givingSlot = slot;
+            owner = slotOwner;
+            slot = null;
+            slotOwner = null;
+        }
+        if (givingSlot != null) {
+            owner.giveBackShared(givingSlot);
+            return leaseSlot();
+        }
         synchronized (this) {
             giving = detach();
             owner = health; // cannot move during an exchange (see idle())
@@ -218,6 +257,20 @@ final class DeviceManagedConnection implements ManagedConnection {
             return null;
         }
         return borrowed;
+    }
+
+    /** A slot on a shared link for the request now starting (the exchange's thread only). */
+    private DeviceLink leaseSlot() throws DeviceException {
+        DeviceHealth from = health; // cannot move during an exchange (see idle())
+        if (destroyed) {
+            throw new ConnectionLostException(deviceId(), from.device().address(), "the pool closed this connection", null);
+        }
+        DeviceLink shared = from.leaseShared(maxWaitMs);
+        synchronized (this) {
+            slot = shared;
+            slotOwner = from;
+        }
+        return shared;
     }
 
     /** Lets go of the held link (caller holds our lock); the caller gives it back to the device. */

@@ -19,6 +19,7 @@ import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
@@ -70,6 +71,8 @@ public final class DeviceLink {
     static final int INBOX_CAPACITY = 64;
     private static final byte[] NO_BYTES = new byte[0];
     private static final long WARN_INTERVAL_MS = 10_000;
+    /** Given-up requests whose answers a connection waits for (to drop them by id) before it is closed. */
+    static final int MAX_RETIRED = 256;
 
     private final long id = IDS.incrementAndGet();
     private final DeviceAddress device;
@@ -104,6 +107,8 @@ public final class DeviceLink {
     private IntSupplier undecoded = () -> 0;
     private Exchange awaiting;
     private final Map<Long, Exchange> inFlight = new HashMap<>();
+    /** Ids of requests given up on (timeout, interrupt) whose answers may still come: dropped by id. */
+    private Set<Long> retired;
     private long nextId;
 
     DeviceLink(DeviceAddress device, Channel channel, LinkSettings settings, DeviceMeter meter) {
@@ -127,7 +132,10 @@ public final class DeviceLink {
 
     /** Usable, and nothing from an earlier exchange can still arrive: safe to hand to another borrower. */
     public boolean reusable() {
-        return isUsable() && !answerMayArrive && owed.get() == 0 && !uncorrelatedSend && !partialFrame;
+        // with correlation the rest of a frame in the decoder cannot be taken for anyone's answer: it
+        // will carry an id (answers to several requests often share a segment)
+        return isUsable() && !answerMayArrive && owed.get() == 0 && !uncorrelatedSend
+                && (!partialFrame || correlation.enabled());
     }
 
     /** Why the link is not {@link #reusable()}, for logs. */
@@ -135,7 +143,8 @@ public final class DeviceLink {
         LinkFailure f = failure.get();
         return f != null ? f.reason() : answerMayArrive || owed.get() > 0 ? "an answer to an earlier frame may still arrive"
                 : uncorrelatedSend ? "a send() without correlation: which frame answered it is not certain"
-                : partialFrame ? "part of a frame is still in the decoder" : !channel.isActive() ? "closed" : "reusable";
+                : partialFrame && !correlation.enabled() ? "part of a frame is still in the decoder"
+                : !channel.isActive() ? "closed" : "reusable";
     }
 
     /** Why the link stopped, or {@code null} while it works. */
@@ -177,7 +186,7 @@ public final class DeviceLink {
         leased = false;
     }
 
-    boolean leased() {
+    public boolean leased() {
         return leased;
     }
 
@@ -216,7 +225,9 @@ public final class DeviceLink {
         long start = System.nanoTime();
         awaitWritable(timeoutMs);
         Exchange ex = new Exchange(frame, false);
-        answerMayArrive = true;
+        if (!correlation.enabled()) {
+            answerMayArrive = true; // with correlation an answer given up on is dropped by its id instead
+        }
         try {
             channel.eventLoop().execute(() -> start(ex));
         } catch (RejectedExecutionException stopping) {
@@ -229,10 +240,11 @@ public final class DeviceLink {
             answerMayArrive = false;
             return answer;
         } catch (TimeoutException e) {
-            LinkFailure timeout = new LinkFailure(LinkFailure.Kind.RESPONSE_TIMEOUT,
-                    "no answer within " + timeoutMs + " ms", null);
-            fail(timeout);
-            throw new DeviceTimeoutException(device.id(), device.address(), timeout.reason());
+            String reason = "no answer within " + timeoutMs + " ms";
+            if (!giveUp(ex)) {
+                fail(new LinkFailure(LinkFailure.Kind.RESPONSE_TIMEOUT, reason, null));
+            }
+            throw new DeviceTimeoutException(device.id(), device.address(), reason);
         } catch (ExecutionException e) {
             if (e.getCause() instanceof FrameInbox.LinkFailedException lf) {
                 if (!ex.written) {
@@ -245,14 +257,57 @@ public final class DeviceLink {
                     e.getCause());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            // the exchange is half done: the pool must drop this connection, the device is not at fault
-            fail(new LinkFailure(LinkFailure.Kind.ABANDONED, "interrupted while waiting for the device", e));
+            if (!correlation.enabled() || !retire(ex)) {
+                // the exchange is half done: the pool must drop this connection, the device is not at fault
+                fail(new LinkFailure(LinkFailure.Kind.ABANDONED, "interrupted while waiting for the device", e));
+            }
             throw new DeviceException(device.id(), device.address(), "interrupted while waiting for the device", e);
+        }
+    }
+
+    /**
+     * A request timed out: with correlation, on a connection the device kept answering on since the
+     * request went out, only this request is given up (its id retired, its late answer dropped), and
+     * the other requests in flight go on. A connection silent since then is failed by the caller:
+     * the device or the path to it may be gone, and the pool's failure handling must hear of it.
+     */
+    private boolean giveUp(Exchange ex) {
+        return correlation.enabled() && ex.written && answers > ex.answersAtWrite && retire(ex);
+    }
+
+    /** Retires {@code ex}'s id on the event loop; false if the event loop is gone (then the link must fail). */
+    private boolean retire(Exchange ex) {
+        ex.abandoned = true; // not written yet: it never will be
+        try {
+            channel.eventLoop().execute(() -> retired(ex));
+            return true;
+        } catch (RejectedExecutionException stopping) {
+            return false;
+        }
+    }
+
+    /** Event loop: {@code ex} is given up; if its answer is still owed, the id waits for it and is not reused. */
+    private void retired(Exchange ex) {
+        if (ex.wire < 0 || inFlight.get(ex.wire) != ex) {
+            return; // never written, or answered just now (the caller has already gone)
+        }
+        inFlight.remove(ex.wire);
+        if (retired == null) {
+            retired = new java.util.HashSet<>();
+        }
+        retired.add(ex.wire);
+        if (retired.size() > MAX_RETIRED) {
+            // a device that stopped answering some requests for good: its ids would run out
+            fail(new LinkFailure(LinkFailure.Kind.RESPONSE_TIMEOUT, retired.size()
+                    + " requests on this connection went unanswered", null));
         }
     }
 
     /** Event loop: writes the request once every frame decoded so far is behind it. */
     private void start(Exchange ex) {
+        if (ex.abandoned) {
+            return; // the caller gave up before it went out (its failure was already reported)
+        }
         LinkFailure f = failure.get();
         if (f != null || !channel.isActive()) {
             // nothing of this request reaches the device: it may go out again on another connection
@@ -260,7 +315,7 @@ public final class DeviceLink {
                     : new LinkFailure(LinkFailure.Kind.PEER_CLOSED, "connection already closed", null)));
             return;
         }
-        if (correlation.enabled() && inFlight.size() >= correlation.idSpace() - 1) {
+        if (correlation.enabled() && inFlight.size() + (retired == null ? 0 : retired.size()) >= correlation.idSpace() - 1) {
             ex.written = true; // refused, not lost: never sent again elsewhere
             ex.answer.completeExceptionally(new IllegalStateException("all " + (correlation.idSpace() - 1)
                     + " transaction ids of " + this + " are waiting for answers"));
@@ -278,6 +333,7 @@ public final class DeviceLink {
             long wire = nextFreeId();
             correlation.write(out, wire);
             inFlight.put(wire, ex);
+            ex.wire = wire;
         } else {
             if (partialFrame) {
                 // the start of a frame that began before this request: gluing our answer to it would
@@ -293,6 +349,7 @@ public final class DeviceLink {
             }
             awaiting = ex;
         }
+        ex.answersAtWrite = answers;
         ex.written = true; // from here on bytes may reach the device: never sent again
         write(out, "write failed");
     }
@@ -303,7 +360,8 @@ public final class DeviceLink {
         do {
             candidate = nextId;
             nextId = (nextId + 1) % space;
-        } while (inFlight.containsKey(candidate) || candidate == space - 1); // space - 1: the heartbeat's
+        } while (inFlight.containsKey(candidate) || candidate == space - 1 // space - 1: the heartbeat's
+                || retired != null && retired.contains(candidate));
         return candidate;
     }
 
@@ -489,6 +547,15 @@ public final class DeviceLink {
                 }
                 return;
             }
+            if (retired != null && correlation.fits(frame) && retired.remove(correlation.read(frame))) {
+                // the answer to a request its caller gave up on: it belongs to nobody now
+                answers++;
+                meter.framesDiscarded(1);
+                if (log.isDebugEnabled()) {
+                    log.debug("{}: dropped a late answer to a request that timed out", this);
+                }
+                return;
+            }
             meter.unsolicitedFrame();
             unanswered(frame, "matching no open request");
             return;
@@ -568,6 +635,12 @@ public final class DeviceLink {
         final CompletableFuture<byte[]> answer = new CompletableFuture<>();
         /** Handed to the socket: from then on the device may have it, and it is never sent again. */
         volatile boolean written;
+        /** The caller gave up: if not written yet, it never will be. */
+        volatile boolean abandoned;
+        /** The id on the wire, -1 until written with correlation (event loop). */
+        long wire = -1;
+        /** The link's answers when it was written: any later one shows the device still answers. */
+        volatile long answersAtWrite;
 
         Exchange(byte[] request, boolean forReceive) {
             this.request = request.clone();

@@ -1,0 +1,204 @@
+package io.fieldlink.spi;
+
+import io.fieldlink.api.DeviceConnection;
+import io.fieldlink.api.DeviceConnectionFactory;
+import io.fieldlink.api.DeviceTimeoutException;
+import io.fieldlink.metrics.DeviceMeter;
+import io.fieldlink.simulator.DeviceSimulator;
+import io.fieldlink.simulator.ModbusRegisters;
+import io.fieldlink.simulator.SimFraming;
+import io.fieldlink.testsupport.TestAdapter;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+import java.util.function.Consumer;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/**
+ * Several application connections' requests in flight at once on ONE connection to a Modbus TCP
+ * device, each answer delivered to its own caller by transaction id; checked by content (every
+ * register holds its own address) and by what the device saw.
+ */
+class PipeliningTest {
+
+    private final TestAdapter adapter = new TestAdapter();
+    private final DeviceSimulator gateway = DeviceSimulator.start(SimFraming.modbusTcp(), "127.0.0.1", 0, 1);
+    private final ExecutorService callers = Executors.newFixedThreadPool(16);
+    private DeviceManagedConnectionFactory mcf;
+
+    @AfterEach
+    void tearDown() {
+        callers.shutdownNow();
+        adapter.close();
+        gateway.close();
+    }
+
+    private DeviceConnectionFactory modbusPool(Consumer<DeviceManagedConnectionFactory> tune) {
+        gateway.respondWith(new ModbusRegisters()).clientLimit(1, DeviceSimulator.LimitAction.CLOSE);
+        mcf = adapter.mcf("gw", gateway, m -> {
+            m.setFraming("LENGTH_FIELD");
+            m.setLengthFieldOffset(4);
+            m.setCorrelationIdOffset(0);
+            m.setMaxConnectionsPerDevice(1);
+            m.setMaxWaitMs(20_000);
+            m.setRequestTimeoutMs(20_000);
+            tune.accept(m);
+        });
+        return adapter.factory(mcf);
+    }
+
+    private DeviceMeter meter() throws Exception {
+        return mcf.pool().device("gw").meter();
+    }
+
+    private static int read(DeviceConnectionFactory f, int address, Duration timeout) throws Exception {
+        try (DeviceConnection c = f.getConnection()) {
+            // the caller's own transaction id is the address: FieldLink puts its own on the wire
+            int[] registers = ModbusRegisters.registers(c.request(
+                    ModbusRegisters.readHoldingRegisters(address, 1, address, 1), timeout));
+            return registers[0];
+        }
+    }
+
+    @Test
+    void eightCallersShareOneConnectionAndEachGetsItsOwnAnswer() throws Exception {
+        // the gateway answers nothing until 8 requests wait on the connection, then all, newest
+        // first: one request at a time would never be answered
+        gateway.answerInBatches(8);
+        DeviceConnectionFactory f = modbusPool(m -> { });
+        for (int round = 0; round < 20; round++) {
+            List<Future<Integer>> reads = new ArrayList<>();
+            for (int t = 0; t < 8; t++) {
+                int address = round * 8 + t;
+                reads.add(callers.submit(() -> read(f, address, Duration.ofSeconds(20))));
+            }
+            for (int t = 0; t < 8; t++) {
+                assertThat(reads.get(t).get(30, TimeUnit.SECONDS)).as("register %d", round * 8 + t)
+                        .isEqualTo(round * 8 + t);
+            }
+        }
+        assertThat(gateway.mostAwaitingAnswer()).as("requests the device had in flight at once").isGreaterThanOrEqualTo(8);
+        assertThat(gateway.connectionsAccepted()).as("all of it on one connection").isEqualTo(1);
+    }
+
+    @Test
+    void manyCallersOnOneConnectionAreCappedAtMaxInFlightAndStillAllAnswered() throws Exception {
+        gateway.behave(io.fieldlink.simulator.Behaviour.DELAY).delayMs(20);
+        DeviceConnectionFactory f = modbusPool(m -> m.setMaxInFlightPerConnection(4));
+        List<Future<?>> workers = new ArrayList<>();
+        for (int t = 0; t < 16; t++) {
+            int thread = t;
+            workers.add(callers.submit(() -> {
+                for (int i = 0; i < 25; i++) {
+                    int address = thread * 1000 + i;
+                    assertThat(read(f, address, Duration.ofSeconds(20))).isEqualTo(address);
+                }
+                return null;
+            }));
+        }
+        for (Future<?> w : workers) {
+            w.get(60, TimeUnit.SECONDS);
+        }
+        assertThat(gateway.mostAwaitingAnswer()).as("never more than maxInFlightPerConnection at the device")
+                .isEqualTo(4);
+        assertThat(gateway.connectionsAccepted()).isEqualTo(1);
+    }
+
+    @Test
+    void aDeviceListedAsOneAtATimeNeverHasTwoRequests() throws Exception {
+        gateway.behave(io.fieldlink.simulator.Behaviour.DELAY).delayMs(5);
+        DeviceConnectionFactory f = modbusPool(m -> m.setOneAtATimeDevices("gw"));
+        List<Future<?>> workers = new ArrayList<>();
+        for (int t = 0; t < 8; t++) {
+            int thread = t;
+            workers.add(callers.submit(() -> {
+                for (int i = 0; i < 10; i++) {
+                    int address = thread * 100 + i;
+                    assertThat(read(f, address, Duration.ofSeconds(20))).isEqualTo(address);
+                }
+                return null;
+            }));
+        }
+        for (Future<?> w : workers) {
+            w.get(60, TimeUnit.SECONDS);
+        }
+        assertThat(gateway.mostAwaitingAnswer()).isEqualTo(1);
+    }
+
+    @Test
+    void aRequestThatTimesOutWhileTheDeviceAnswersOthersFailsAloneAndItsLateAnswerReachesNobody() throws Exception {
+        DeviceConnectionFactory f = modbusPool(m -> { });
+        DeviceMeter meter = meter();
+        assertThat(read(f, 7, Duration.ofSeconds(5))).isEqualTo(7);
+
+        gateway.lateAnswers(1.0, 2_000); // the next request's answer comes 2 s late
+        CompletableFuture<Throwable> slow = CompletableFuture.supplyAsync(() -> {
+            try {
+                read(f, 1, Duration.ofMillis(500));
+                return null;
+            } catch (Throwable e) {
+                return e;
+            }
+        }, callers);
+        long before = gateway.framesReceived();
+        await(() -> gateway.framesReceived() > before);
+        gateway.lateAnswers(0, 0);
+        // meanwhile other callers' requests on the same connection are answered at once
+        int address = 100;
+        while (!slow.isDone()) {
+            assertThat(read(f, address, Duration.ofSeconds(5))).isEqualTo(address);
+            address++;
+        }
+        assertThat(slow.get()).isInstanceOf(DeviceTimeoutException.class);
+        // the late answer arrives and is dropped by its id; the connection goes on
+        await(() -> meter.framesDiscarded() >= 1);
+        for (int i = 0; i < 20; i++) {
+            assertThat(read(f, 500 + i, Duration.ofSeconds(5))).isEqualTo(500 + i);
+        }
+        assertThat(gateway.lateAnswersSent()).isEqualTo(1);
+        assertThat(meter.unsolicitedFrames()).as("the late answer was nobody's").isZero();
+        assertThat(gateway.connectionsAccepted()).as("a timeout on an answering connection costs no reconnect")
+                .isEqualTo(1);
+    }
+
+    @Test
+    void aConnectionThatFallsSilentFailsEveryRequestOnIt() throws Exception {
+        DeviceConnectionFactory f = modbusPool(m -> m.setRequestTimeoutMs(500));
+        assertThat(read(f, 3, Duration.ofSeconds(5))).isEqualTo(3);
+        gateway.behave(io.fieldlink.simulator.Behaviour.HANG);
+        List<Future<Integer>> reads = new ArrayList<>();
+        for (int t = 0; t < 4; t++) {
+            int address = 10 + t;
+            reads.add(callers.submit(() -> read(f, address, Duration.ofMillis(500))));
+        }
+        for (Future<Integer> r : reads) {
+            assertThatThrownBy(() -> r.get(10, TimeUnit.SECONDS)).hasCauseInstanceOf(io.fieldlink.api.DeviceException.class);
+        }
+        gateway.behave(io.fieldlink.simulator.Behaviour.ECHO);
+        // the silent connection was closed (a timeout with no other answer since the request went
+        // out says the connection may be dead), and a new one serves the device
+        await(() -> gateway.connectionsAccepted() >= 2);
+        assertThat(read(f, 42, Duration.ofSeconds(5))).isEqualTo(42);
+    }
+
+    private static void await(BooleanSupplier condition) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("condition not met within 20 s");
+            }
+            Thread.sleep(5);
+        }
+    }
+}
