@@ -22,10 +22,20 @@ import java.time.Duration;
  * <p>Errors say which device, which address and why. A request that times out or a connection
  * that is lost makes the underlying pooled connection unusable: the pool discards it and the next
  * {@code getConnection} gets a fresh one, so a late reply can never be taken for the next answer.
+ *
+ * <p>With correlation configured (frames carry a transaction id), {@code request} calls of
+ * different handles share the device's connections, several in flight on one socket
+ * ({@code maxInFlightPerConnection}), each answer matched to its request by id; a late reply is
+ * dropped by its id, and a timeout costs the connection only if the device has answered nothing
+ * on it since. A handle that calls {@code send} or {@code receive} gets a connection of its own
+ * until it is closed.
  */
 public interface DeviceConnection extends AutoCloseable {
 
-    /** Sends one frame and waits for the next frame from the device. */
+    /**
+     * Sends one frame and waits for its answer: the next frame from the device, or with correlation
+     * the frame carrying the id FieldLink stamped on this request (the caller gets its own id back).
+     */
     byte[] request(byte[] frame, Duration timeout) throws DeviceException;
 
     /** Sends one frame without waiting for an answer. */

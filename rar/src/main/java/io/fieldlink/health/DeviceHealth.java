@@ -41,7 +41,20 @@ import java.util.concurrent.TimeoutException;
  * } finally {
  *     plc.giveBack(link);                       // reused, or closed if an answer may still arrive
  * }
+ *
+ * // with correlation, 16 requests per link: a slot for ONE request, shared with other callers
+ * DeviceHealth gw = new DeviceHealth("gws", device, correlated, 1, 1, 16, policy, transport, monitor, time, scheduler);
+ * DeviceLink shared = gw.leaseShared(5_000);
+ * try {
+ *     byte[] answer = shared.request(frame, 2_000);  // matched to this request by its id
+ * } finally {
+ *     gw.giveBackShared(shared);               // the last request off a link gives the link back
+ * }
  * }</pre>
+ *
+ * <p><b>Pipelining.</b> With {@code maxInFlight} above 1 (correlation required), a link carries
+ * requests of several callers at once; callers for whole links ({@link #lease}) and for slots
+ * ({@link #leaseShared}) wait in one first-come line.</p>
  *
  * <p><b>Links.</b> At most {@code maxConnectionsPerDevice} (fewer once the device showed a client
  * limit), at least {@code minIdlePerDevice} open while the device is not DOWN, whatever the

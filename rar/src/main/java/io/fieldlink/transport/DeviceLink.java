@@ -48,8 +48,15 @@ import java.util.function.IntSupplier;
  * {@link #receive} that got a frame, a timed-out exchange) or whose decoder holds part of a frame is
  * not {@link #reusable()}: the pool closes it instead of handing it to another borrower.
  *
+ * <p><b>Given up.</b> With correlation, a request whose caller gave up (timeout, interrupt) on a
+ * link that has answered anything since the request went out retires its id: the late answer is
+ * dropped by it, the id is not reused until then, and the link goes on (at most
+ * {@link #MAX_RETIRED} such ids, then the link fails). Without correlation, or on a link silent
+ * since the request went out, the link fails.
+ *
  * <p>Threads: the channel's event loop decodes frames and detects failures; one application thread
- * at a time (the borrower) calls {@link #request}, {@link #send} or {@link #receive}. A link fails
+ * at a time (the borrower) calls {@link #request}, {@link #send} or {@link #receive}, or, with
+ * correlation, several threads call {@link #request} at once (pipelining: the pool counts them). A link fails
  * once: the first {@link LinkFailure} wins, the channel closes, waiting callers get a
  * {@link ConnectionLostException} and every failure listener runs exactly once on the event loop.
  *
