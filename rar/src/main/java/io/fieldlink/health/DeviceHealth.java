@@ -208,6 +208,11 @@ public final class DeviceHealth {
         return maxInFlight;
     }
 
+    /** Requests in flight on shared links right now. */
+    public synchronized int sharedRequestsInFlight() {
+        return links.sharedRequests();
+    }
+
     /** Open connections no caller holds right now. */
     public synchronized int idleConnections() {
         return links.idle();

@@ -41,6 +41,12 @@ public interface DeviceAttributes {
     /** Callers waiting in line for one of the device's connections now. */
     int getCallersWaiting();
 
+    /** Requests in flight on connections shared by several callers now (pipelining, with correlation). */
+    int getSharedRequestsInFlight();
+
+    /** Requests one connection carries at once: {@code maxInFlightPerConnection}, or 1 (no correlation, or a one-at-a-time device). */
+    int getMaxInFlightPerConnection();
+
     /** {@code request()} calls, whatever their outcome. */
     long getRequests();
 

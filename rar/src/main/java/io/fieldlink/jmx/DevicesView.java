@@ -147,6 +147,24 @@ abstract class DevicesView implements DeviceAttributes {
     }
 
     @Override
+    public int getSharedRequestsInFlight() {
+        long sum = 0;
+        for (DeviceHealth d : devices) {
+            sum += d.sharedRequestsInFlight();
+        }
+        return narrow(sum);
+    }
+
+    @Override
+    public int getMaxInFlightPerConnection() {
+        int most = 1;
+        for (DeviceHealth d : devices) {
+            most = Math.max(most, d.maxInFlight());
+        }
+        return most;
+    }
+
+    @Override
     public long getRequests() {
         return sumMeter(DeviceMeter::requests);
     }

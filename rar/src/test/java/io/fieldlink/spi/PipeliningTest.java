@@ -90,6 +90,7 @@ class PipeliningTest {
         }
         assertThat(gateway.mostAwaitingAnswer()).as("requests the device had in flight at once").isGreaterThanOrEqualTo(8);
         assertThat(gateway.connectionsAccepted()).as("all of it on one connection").isEqualTo(1);
+        assertNothingHeld();
     }
 
     @Test
@@ -113,6 +114,11 @@ class PipeliningTest {
         assertThat(gateway.mostAwaitingAnswer()).as("never more than maxInFlightPerConnection at the device")
                 .isEqualTo(4);
         assertThat(gateway.connectionsAccepted()).isEqualTo(1);
+        var jmx = java.lang.management.ManagementFactory.getPlatformMBeanServer();
+        var device = new javax.management.ObjectName("io.fieldlink:type=Device,pool=gw,device=gw");
+        assertThat(jmx.getAttribute(device, "MaxInFlightPerConnection")).isEqualTo(4);
+        assertThat(jmx.getAttribute(device, "SharedRequestsInFlight")).isEqualTo(0);
+        assertNothingHeld();
     }
 
     @Test
@@ -170,6 +176,7 @@ class PipeliningTest {
         assertThat(meter.unsolicitedFrames()).as("the late answer was nobody's").isZero();
         assertThat(gateway.connectionsAccepted()).as("a timeout on an answering connection costs no reconnect")
                 .isEqualTo(1);
+        assertNothingHeld();
     }
 
     @Test
@@ -190,6 +197,15 @@ class PipeliningTest {
         // out says the connection may be dead), and a new one serves the device
         await(() -> gateway.connectionsAccepted() >= 2);
         assertThat(read(f, 42, Duration.ofSeconds(5))).isEqualTo(42);
+        assertNothingHeld();
+    }
+
+    /** Every slot and link given back: a slot that leaked would starve the device for good. */
+    private void assertNothingHeld() throws Exception {
+        var gw = mcf.pool().device("gw");
+        assertThat(gw.sharedRequestsInFlight()).as("requests still counted in flight").isZero();
+        assertThat(gw.status().connectionsInUse()).as("connections still counted in use").isZero();
+        assertThat(gw.status().callersWaiting()).isZero();
     }
 
     private static void await(BooleanSupplier condition) throws InterruptedException {
