@@ -33,6 +33,7 @@ final class Framers {
 
                 @Override
                 public void channelRead(ChannelHandlerContext ctx, Object msg) throws Exception {
+                    link.bytesArrived(actualReadableBytes() > 0);
                     super.channelRead(ctx, msg);
                     link.partialFrame(actualReadableBytes() > 0);
                 }
@@ -46,6 +47,7 @@ final class Framers {
 
                 @Override
                 public void channelRead(ChannelHandlerContext ctx, Object msg) throws Exception {
+                    link.bytesArrived(actualReadableBytes() > 0);
                     super.channelRead(ctx, msg);
                     link.partialFrame(actualReadableBytes() > 0);
                 }
@@ -59,6 +61,7 @@ final class Framers {
 
                 @Override
                 public void channelRead(ChannelHandlerContext ctx, Object msg) throws Exception {
+                    link.bytesArrived(actualReadableBytes() > 0);
                     super.channelRead(ctx, msg);
                     link.partialFrame(actualReadableBytes() > 0);
                 }
@@ -71,6 +74,7 @@ final class Framers {
 
                 @Override
                 public void channelRead(ChannelHandlerContext ctx, Object msg) throws Exception {
+                    link.bytesArrived(actualReadableBytes() > 0);
                     super.channelRead(ctx, msg);
                     link.partialFrame(actualReadableBytes() > 0);
                 }
