@@ -18,7 +18,7 @@ import java.util.Locale;
  * Table 2 of {@link ThroughputReport}, which is the way to run it together with the other tables:
  *
  * <pre>
- * flock /tmp/fieldlink-mvn.lock mvn -B -q -DskipTests package -pl bench -am
+ * mvn -B -q -DskipTests package -pl bench -am
  * java -cp 'bench/target/classes:bench/target/lib/*' io.fieldlink.bench.ThroughputReport [quick]
  * java -cp 'bench/target/classes:bench/target/lib/*' io.fieldlink.bench.ModbusGatewayHarness [seconds per cell]
  * </pre>
