@@ -16,7 +16,10 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Runs the request/response and borrow/return benchmarks side by side in one run, at 1, 8 and 32
- * threads, and prints markdown tables with the ratios the targets are stated in.
+ * threads, and prints markdown tables with the ratios the targets are stated in. The "Throughput"
+ * issue's three tables (echo, Modbus gateway, pool overhead) and the j2mod check come from
+ * {@link ThroughputReport} instead, in one run:
+ * {@code java -cp 'bench/target/classes:bench/target/lib/*' io.fieldlink.bench.ThroughputReport [quick]}.
  *
  * <pre>
  * mvn -B -q -DskipTests package -pl bench -am
