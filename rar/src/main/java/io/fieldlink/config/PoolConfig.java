@@ -101,8 +101,17 @@ public record PoolConfig(List<DeviceAddress> devices, DeviceAddress defaultDevic
         int maxDelay = Check.range("reconnectMaxDelayMs", p.getReconnectMaxDelayMs(), initialDelay, ONE_HOUR_MS);
         double multiplier = Check.range("reconnectMultiplier", p.getReconnectMultiplier(), 1.0, 10.0);
         int maxInFlight = Check.range("maxInFlightPerConnection", p.getMaxInFlightPerConnection(), 1, 1024);
+        LinkSettings link = link(p);
+        if (link.correlation().enabled()) {
+            // half the ids at most: the other half is room for ids of given-up requests whose answers may still come
+            long usable = (link.correlation().idSpace() - 2) / 2;
+            if (maxInFlight > usable) {
+                throw new InvalidConfigException("maxInFlightPerConnection", maxInFlight, "1.." + usable
+                        + " with a " + link.correlation().length() + "-byte correlation id");
+            }
+        }
         return new PoolConfig(devices, defaultDevice, maxPerDevice, minIdle, maxWait, waitWhileDown, initialDelay, maxDelay,
-                multiplier, link(p), maxInFlight, oneAtATime(p.getOneAtATimeDevices(), devices));
+                multiplier, link, maxInFlight, oneAtATime(p.getOneAtATimeDevices(), devices));
     }
 
     private static LinkSettings link(PoolProperties p) {

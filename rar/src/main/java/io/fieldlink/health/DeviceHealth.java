@@ -277,6 +277,7 @@ public final class DeviceHealth {
             }
             waiter = new Waiter(slot);
             waiters.addLast(waiter);
+            dispatch(); // a slot may be free beside a caller in line for a whole link
             refill();
         }
         try {
@@ -285,6 +286,7 @@ public final class DeviceHealth {
             synchronized (this) {
                 if (!waiter.link.isDone()) {
                     waiters.remove(waiter);
+                    dispatch(); // it may have held up callers behind it
                     throw busy(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start));
                 }
             }
@@ -301,6 +303,7 @@ public final class DeviceHealth {
             synchronized (this) {
                 if (!waiter.link.isDone()) {
                     waiters.remove(waiter);
+                    dispatch();
                 } else if (!waiter.link.isCompletedExceptionally()) {
                     handed = waiter.link.getNow(null);
                 }
@@ -322,12 +325,43 @@ public final class DeviceHealth {
      * pause, and {@code receive()} starts afresh.
      */
     private DeviceLink take(boolean slot) {
-        // with one request per link a slot is a whole link, given back whole
-        DeviceLink link = slot && maxInFlight > 1 ? links.leaseSlot(maxInFlight) : links.lease();
+        return take(slot, true);
+    }
+
+    /** {@link #take(boolean)}; {@code idleToo} false: a slot on a link already shared, never an idle link. */
+    private DeviceLink take(boolean slot, boolean idleToo) {
+        closeDrainingIdle();
+        DeviceLink link;
+        if (slot && maxInFlight > 1) {
+            link = links.leaseSlot(maxInFlight, idleToo);
+        } else {
+            // with one request per link a slot is a whole link, given back whole
+            while ((link = links.lease()) != null && !slot && settings.correlation().enabled()
+                    && link.holdsPartialFrame()) {
+                // with correlation a link goes back to the idle ones with part of a frame in its
+                // decoder (it will carry an id); a whole-link borrower's receive() could get it: not this one
+                links.remove(link);
+                closeSoon(link, "part of a frame was in the decoder when a caller needed a whole connection");
+            }
+        }
         if (link != null && !link.leased()) {
             link.lease();
         }
         return link;
+    }
+
+    /** Idle links that take no new requests are closed (and replaced by refill()). Caller holds the lock. */
+    private void closeDrainingIdle() {
+        if (maxInFlight > 1) {
+            for (DeviceLink l : links.removeDrainingIdle()) {
+                closeSoon(l, "too many requests on it went unanswered");
+            }
+        }
+    }
+
+    /** Closes {@code link}, already out of the books, off this lock (closing may run listeners inline). */
+    private void closeSoon(DeviceLink link, String why) {
+        scheduler.schedule(() -> link.close(LinkFailure.local(why)), 0);
     }
 
     /** One caller waiting in line: for a whole link, or for a slot on a shared one. */
@@ -387,12 +421,35 @@ public final class DeviceHealth {
      * and goes to it). Caller holds the lock.
      */
     private void dispatch() {
-        while (!waiters.isEmpty()) {
-            DeviceLink link = take(waiters.peekFirst().slot);
-            if (link == null) {
-                return;
+        boolean wholeBlocked = false;
+        for (java.util.Iterator<Waiter> it = waiters.iterator(); it.hasNext(); ) {
+            Waiter w = it.next();
+            boolean slot = w.slot && maxInFlight > 1;
+            if (!slot && wholeBlocked) {
+                return; // callers for whole links are served in their order
             }
-            waiters.pollFirst().link.complete(link);
+            // behind a caller waiting for a whole link, requests may use the other shared links
+            // (never an idle one: it is that caller's)
+            DeviceLink link = take(w.slot, !wholeBlocked);
+            if (link == null) {
+                if (slot) {
+                    return; // no room for this one: none for the slot callers after it either
+                }
+                wholeBlocked = true;
+                if (maxInFlight > 1) {
+                    links.reserveForWholeLink(); // one shared link drains for it
+                }
+                continue;
+            }
+            it.remove();
+            w.link.complete(link);
+        }
+    }
+
+    /** {@link #dispatch()} from outside the lock (a given-up request's late answer freed a place). */
+    private synchronized void dispatchNow() {
+        if (!closed && state != DeviceState.DOWN) {
+            dispatch();
         }
     }
 
@@ -515,6 +572,9 @@ public final class DeviceHealth {
         lostSinceConnect = 0;
         lastLoss = null;
         link.onFailure(f -> scheduler.schedule(() -> linkFailed(link, f), 0));
+        if (maxInFlight > 1) {
+            link.onRetiredAnswered(() -> scheduler.schedule(this::dispatchNow, 0));
+        }
         scheduler.schedule(() -> settled(link), SETTLE_MS);
         if (state != DeviceState.DOWN) {
             dispatch();

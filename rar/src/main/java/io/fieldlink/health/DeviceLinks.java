@@ -27,6 +27,8 @@ final class DeviceLinks {
     private final Set<DeviceLink> leased = new HashSet<>();
     /** Links carrying requests of several borrowers at once (pipelining), and how many each carries. */
     private final Map<DeviceLink, Integer> shared = new HashMap<>();
+    /** A shared link left to drain for a caller waiting for a whole link: no new requests on it. */
+    private DeviceLink reserved;
     private final Set<DeviceLink> settled = new HashSet<>();
     private int connecting;
 
@@ -167,7 +169,7 @@ final class DeviceLinks {
                 it.remove(); // it leaves the books through its failure listener; it is just not handed out
                 continue;
             }
-            if (!anySettled || isSettled(l)) {
+            if (!l.draining() && (!anySettled || isSettled(l))) {
                 it.remove();
                 leased.add(l);
                 return l;
@@ -182,27 +184,66 @@ final class DeviceLinks {
      * carries fewer; {@code null} if none has room. Spreading keeps the device's connections evenly
      * loaded; the caller marks a link that was idle as leased ({@link DeviceLink#lease()}).
      */
-    DeviceLink leaseSlot(int maxInFlight) {
+    DeviceLink leaseSlot(int maxInFlight, boolean idleToo) {
+        // a request given up on still occupies the device until its late answer comes: it counts
         DeviceLink best = null;
         int fewest = maxInFlight;
         for (Map.Entry<DeviceLink, Integer> e : shared.entrySet()) {
-            if (e.getValue() < fewest && e.getKey().isUsable()) {
-                best = e.getKey();
-                fewest = e.getValue();
+            DeviceLink l = e.getKey();
+            int load = e.getValue() + l.retiredOutstanding();
+            if (load < fewest && l != reserved && l.isUsable() && !l.draining()) {
+                best = l;
+                fewest = load;
             }
         }
-        if (best == null || fewest > 0) {
-            DeviceLink idleOne = lease();
-            if (idleOne != null) {
-                leased.remove(idleOne);
-                shared.put(idleOne, 1);
-                return idleOne;
+        if (idleToo && (best == null || fewest > 0)) {
+            boolean anySettled = anySettled();
+            for (DeviceLink l : idle) {
+                if (l.retiredOutstanding() < Math.min(fewest, maxInFlight) && l.isUsable() && !l.draining()
+                        && (!anySettled || isSettled(l))) {
+                    idle.remove(l);
+                    shared.put(l, 1);
+                    return l;
+                }
             }
         }
         if (best != null) {
-            shared.put(best, fewest + 1);
+            shared.put(best, shared.get(best) + 1);
         }
         return best;
+    }
+
+    /**
+     * A caller needs a whole link and none is idle: the least loaded shared link takes no new
+     * requests, so that it drains and goes to that caller. At most one at a time.
+     */
+    void reserveForWholeLink() {
+        if (reserved != null && shared.containsKey(reserved)) {
+            return;
+        }
+        reserved = null;
+        int fewest = Integer.MAX_VALUE;
+        for (Map.Entry<DeviceLink, Integer> e : shared.entrySet()) {
+            if (e.getValue() < fewest) {
+                reserved = e.getKey();
+                fewest = e.getValue();
+            }
+        }
+    }
+
+    /** Idle links that take no new requests (too many given up on them): to be closed. */
+    List<DeviceLink> removeDrainingIdle() {
+        List<DeviceLink> out = new ArrayList<>();
+        for (Iterator<DeviceLink> it = idle.iterator(); it.hasNext(); ) {
+            DeviceLink l = it.next();
+            if (l.draining()) {
+                it.remove();
+                open.remove(l);
+                settled.remove(l);
+                out.add(l);
+            }
+        }
+        return out;
     }
 
     /**
@@ -225,6 +266,9 @@ final class DeviceLinks {
 
     /** A leased link came back in good shape: idle again, first in line. */
     void returned(DeviceLink link) {
+        if (reserved == link) {
+            reserved = null;
+        }
         if (leased.remove(link) && open.contains(link)) {
             idle.addFirst(link);
         }
@@ -236,6 +280,9 @@ final class DeviceLinks {
         leased.remove(link);
         shared.remove(link);
         settled.remove(link);
+        if (reserved == link) {
+            reserved = null;
+        }
         return open.remove(link);
     }
 
@@ -246,6 +293,7 @@ final class DeviceLinks {
         idle.clear();
         leased.clear();
         shared.clear();
+        reserved = null;
         settled.clear();
         return all;
     }

@@ -102,7 +102,7 @@ final class DeviceConnectionHandle implements DeviceConnection {
                 try {
                     long left = attempt == 1 ? ms
                             : Math.max(1, java.util.concurrent.TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime()));
-                    byte[] answer = l.request(frame, left);
+                    byte[] answer = l.request(frame, left, mc.isSlot(l));
                     long end = System.nanoTime();
                     mc.health().meter().requestAnswered(end - start, end);
                     return answer;

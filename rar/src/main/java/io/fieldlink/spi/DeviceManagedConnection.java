@@ -267,10 +267,19 @@ final class DeviceManagedConnection implements ManagedConnection {
         }
         DeviceLink shared = from.leaseShared(maxWaitMs);
         synchronized (this) {
-            slot = shared;
-            slotOwner = from;
+            if (!destroyed) {
+                slot = shared;
+                slotOwner = from;
+                return shared;
+            }
         }
-        return shared;
+        from.giveBackShared(shared); // destroyed while it waited in line: the request must not go out
+        throw new ConnectionLostException(deviceId(), from.device().address(), "the pool closed this connection", null);
+    }
+
+    /** Whether {@code l} is a slot on a link shared with other callers' requests (not a link held by this connection). */
+    synchronized boolean isSlot(DeviceLink l) {
+        return l != null && l == slot;
     }
 
     /** Lets go of the held link (caller holds our lock); the caller gives it back to the device. */

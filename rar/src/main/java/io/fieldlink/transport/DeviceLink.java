@@ -52,11 +52,13 @@ import java.util.function.IntSupplier;
  * {@link #receive} that got a frame, a timed-out exchange) or whose decoder holds part of a frame is
  * not {@link #reusable()}: the pool closes it instead of handing it to another borrower.
  *
- * <p><b>Given up.</b> With correlation, a request whose caller gave up (timeout, interrupt) on a
- * link that has answered anything since the request went out retires its id: the late answer is
- * dropped by it, the id is not reused until then, and the link goes on (at most
- * {@link #MAX_RETIRED} such ids, then the link fails). Without correlation, or on a link silent
- * since the request went out, the link fails.
+ * <p><b>Given up.</b> A request shared with other callers' on one link (pipelining, correlation)
+ * whose caller gives up (timeout, interrupt) retires its id: the late answer is dropped by it, the
+ * id is not reused until then, and the other requests go on. The link fails only if nothing at all
+ * was answered on it for the pool's {@code requestTimeoutMs} while requests were out (the device or
+ * the path may be gone); after {@link #MAX_RETIRED} ids given up (half the ids for 1-byte ids) it
+ * takes no new requests and is closed when the ones on it are done. A request on a link held by
+ * one borrower fails the link on a timeout or interrupt, as without correlation.
  *
  * <p>Threads: the channel's event loop decodes frames and detects failures; one application thread
  * at a time (the borrower) calls {@link #request}, {@link #send} or {@link #receive}, or, with
@@ -90,6 +92,14 @@ public final class DeviceLink {
     static final boolean DIRECT_WRITES = !"false".equals(System.getProperty("io.fieldlink.directWrites"));
     /** Given-up requests whose answers a connection waits for (to drop them by id) before it is closed. */
     static final int MAX_RETIRED = 256;
+    /** {@link #MAX_RETIRED}, or half the usable ids for small id spaces (1-byte ids). */
+    private final int maxRetired;
+    private volatile int retiredCount;
+    private volatile boolean draining;
+    private volatile Runnable retiredAnswered = () -> { };
+    /** When an answer was last delivered to a waiting caller, and when requests last started to be out. */
+    private volatile long lastAnswerNanos = System.nanoTime();
+    private volatile long busySinceNanos = System.nanoTime();
 
     private final long id = IDS.incrementAndGet();
     private final DeviceAddress device;
@@ -154,6 +164,7 @@ public final class DeviceLink {
         this.correlation = settings.correlation();
         this.delimiter = settings.framing().appendsDelimiter() ? settings.framing().delimiter() : NO_BYTES;
         this.socket = channel instanceof UnixChannel unix && DIRECT_WRITES ? unix.fd() : null;
+        this.maxRetired = correlation.enabled() ? (int) Math.min(MAX_RETIRED, (correlation.idSpace() - 2) / 2) : 0;
     }
 
     public DeviceAddress device() {
@@ -169,14 +180,15 @@ public final class DeviceLink {
     public boolean reusable() {
         // with correlation the rest of a frame in the decoder cannot be taken for anyone's answer: it
         // will carry an id (answers to several requests often share a segment)
-        return isUsable() && !answerMayArrive && owed.get() == 0 && !uncorrelatedSend
+        return isUsable() && !answerMayArrive && owed.get() == 0 && !uncorrelatedSend && !draining
                 && (!partialFrame || correlation.enabled());
     }
 
     /** Why the link is not {@link #reusable()}, for logs. */
     public String notReusableBecause() {
         LinkFailure f = failure.get();
-        return f != null ? f.reason() : answerMayArrive || owed.get() > 0 ? "an answer to an earlier frame may still arrive"
+        return f != null ? f.reason() : draining ? retiredCount + " given-up requests still unanswered"
+                : answerMayArrive || owed.get() > 0 ? "an answer to an earlier frame may still arrive"
                 : uncorrelatedSend ? "a send() without correlation: which frame answered it is not certain"
                 : partialFrame && !correlation.enabled() ? "part of a frame is still in the decoder"
                 : !channel.isActive() ? "closed" : "reusable";
@@ -247,6 +259,19 @@ public final class DeviceLink {
      * timeout closes the link: its answer may still come, and must not reach anyone else.
      */
     public byte[] request(byte[] frame, long timeoutMs) throws DeviceException {
+        return request(frame, timeoutMs, false);
+    }
+
+    /**
+     * {@link #request(byte[], long)} on a link whose requests are in flight together with other
+     * callers' ({@code shared}, correlation required): a caller that gives up (timeout, interrupt)
+     * retires its id instead of failing the link, unless the link has been silent for the pool's
+     * {@code requestTimeoutMs} while requests were out (see the class comment).
+     */
+    public byte[] request(byte[] frame, long timeoutMs, boolean shared) throws DeviceException {
+        if (shared && !correlation.enabled()) {
+            throw new IllegalStateException("requests share a connection only with correlation");
+        }
         checkFrame(frame);
         if (correlation.enabled() && !correlation.fits(frame)) {
             throw new DeviceException(device.id(), device.address(), "frame has " + frame.length
@@ -258,7 +283,7 @@ public final class DeviceLink {
                     + "still arrive on this connection; receive() them first, or use a new connection for request()");
         }
         long start = System.nanoTime();
-        awaitWritable(timeoutMs);
+        awaitWritable(timeoutMs, shared);
         Exchange ex = new Exchange(frame, false);
         if (!correlation.enabled()) {
             answerMayArrive = true; // with correlation an answer given up on is dropped by its id instead
@@ -278,8 +303,10 @@ public final class DeviceLink {
             return answer;
         } catch (TimeoutException e) {
             String reason = "no answer within " + timeoutMs + " ms";
-            if (!giveUp(ex)) {
-                fail(new LinkFailure(LinkFailure.Kind.RESPONSE_TIMEOUT, reason, null));
+            if (!shared || silent() || !retire(ex)) {
+                fail(new LinkFailure(LinkFailure.Kind.RESPONSE_TIMEOUT, reason
+                        + (shared ? "; nothing answered on the connection for " + settings.requestTimeoutMs() + " ms" : ""),
+                        null));
             }
             throw new DeviceTimeoutException(device.id(), device.address(), reason);
         } catch (ExecutionException e) {
@@ -294,7 +321,7 @@ public final class DeviceLink {
                     e.getCause());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            if (!correlation.enabled() || !retire(ex)) {
+            if (!shared || !retire(ex)) {
                 // the exchange is half done: the pool must drop this connection, the device is not at fault
                 fail(new LinkFailure(LinkFailure.Kind.ABANDONED, "interrupted while waiting for the device", e));
             }
@@ -303,18 +330,41 @@ public final class DeviceLink {
     }
 
     /**
-     * A request timed out: with correlation, on a connection the device kept answering on since the
-     * request went out, only this request is given up (its id retired, its late answer dropped), and
-     * the other requests in flight go on. A connection silent since then is failed by the caller:
-     * the device or the path to it may be gone, and the pool's failure handling must hear of it.
+     * Nothing answered on this link for the pool's request timeout while requests were out: the
+     * device or the path to it may be gone, and the pool's failure handling must hear of it. One
+     * caller's short timeout behind another's slow request does not make a link silent.
      */
-    private boolean giveUp(Exchange ex) {
-        return correlation.enabled() && ex.written && answers > ex.answersAtWrite && retire(ex);
+    private boolean silent() {
+        long quietSince = Math.max(lastAnswerNanos, busySinceNanos);
+        return System.nanoTime() - quietSince >= TimeUnit.MILLISECONDS.toNanos(settings.requestTimeoutMs());
+    }
+
+    /** Given-up requests whose answers have not come yet: the device still works on them. */
+    public int retiredOutstanding() {
+        return retiredCount;
+    }
+
+    /** No new requests: too many given up on it (the link is closed once the requests on it are done). */
+    public boolean draining() {
+        return draining;
+    }
+
+    /** Runs {@code listener} on the event loop whenever a given-up request's late answer frees its place. */
+    public void onRetiredAnswered(Runnable listener) {
+        this.retiredAnswered = listener;
+    }
+
+    /** Whether the decoder holds the start of a frame now: a whole-link borrower's receive() could get it. */
+    public boolean holdsPartialFrame() {
+        return partialFrame;
     }
 
     /** Retires {@code ex}'s id on the event loop; false if the event loop is gone (then the link must fail). */
     private boolean retire(Exchange ex) {
         ex.abandoned = true; // not written yet: it never will be
+        if (!ex.written) {
+            return true; // start() drops it: nothing reached the device
+        }
         try {
             channel.eventLoop().execute(() -> retired(ex));
             return true;
@@ -333,10 +383,12 @@ public final class DeviceLink {
             retired = new java.util.HashSet<>();
         }
         retired.add(ex.wire);
-        if (retired.size() > MAX_RETIRED) {
-            // a device that stopped answering some requests for good: its ids would run out
-            fail(new LinkFailure(LinkFailure.Kind.RESPONSE_TIMEOUT, retired.size()
-                    + " requests on this connection went unanswered", null));
+        retiredCount = retired.size();
+        if (retired.size() >= maxRetired && !draining) {
+            // a device that stopped answering some requests for good: its ids would run out. The
+            // requests in flight on it are not at fault: no new ones, closed when they are done
+            draining = true;
+            log.debug("{}: {} requests went unanswered; no new requests on it", this, retired.size());
         }
     }
 
@@ -438,6 +490,9 @@ public final class DeviceLink {
         if (correlation.enabled() && (ex.forReceive || correlation.fits(ex.request))) {
             long wire = nextFreeId();
             correlation.write(out, wire);
+            if (inFlight.isEmpty()) {
+                busySinceNanos = System.nanoTime();
+            }
             inFlight.put(wire, ex);
             ex.wire = wire;
         } else {
@@ -455,7 +510,6 @@ public final class DeviceLink {
             }
             awaiting = ex;
         }
-        ex.answersAtWrite = answers;
         ex.written = true; // from here on bytes may reach the device: never sent again
         write(out, "write failed");
     }
@@ -474,7 +528,7 @@ public final class DeviceLink {
     /** Sends one frame; waits at most the request timeout for the device to accept data. */
     public void send(byte[] frame) throws DeviceException {
         checkFrame(frame);
-        awaitWritable(settings.requestTimeoutMs());
+        awaitWritable(settings.requestTimeoutMs(), false);
         if (correlation.enabled() && correlation.fits(frame)) {
             owed.incrementAndGet(); // paid on the event loop when the frame with its id comes back
             // stamped and registered like a request, so its answer can never be taken for a
@@ -538,7 +592,8 @@ public final class DeviceLink {
         }
     }
 
-    private void awaitWritable(long timeoutMs) throws DeviceException {
+    /** Waits for the socket to take data; {@code shared}: an interrupt leaves the link to the other requests on it. */
+    private void awaitWritable(long timeoutMs, boolean shared) throws DeviceException {
         LinkFailure f = failure.get();
         if (f != null) {
             throw new NotDeliveredException(device.id(), device.address(), "connection lost before the frame was "
@@ -560,7 +615,9 @@ public final class DeviceLink {
             throw lost(e.failure);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            fail(new LinkFailure(LinkFailure.Kind.ABANDONED, "interrupted while sending", e));
+            if (!shared) {
+                fail(new LinkFailure(LinkFailure.Kind.ABANDONED, "interrupted while sending", e));
+            }
             throw new DeviceException(device.id(), device.address(), "interrupted while sending", e);
         }
     }
@@ -662,9 +719,11 @@ public final class DeviceLink {
                 return;
             }
             if (retired != null && correlation.fits(frame) && retired.remove(correlation.read(frame))) {
-                // the answer to a request its caller gave up on: it belongs to nobody now
-                answers++;
+                // the answer to a request its caller gave up on: it belongs to nobody now (and is no
+                // evidence that the link serves its callers)
+                retiredCount = retired.size();
                 meter.framesDiscarded(1);
+                retiredAnswered.run();
                 if (log.isDebugEnabled()) {
                     log.debug("{}: dropped a late answer to a request that timed out", this);
                 }
@@ -693,6 +752,7 @@ public final class DeviceLink {
 
     private void answered(Exchange ex, byte[] frame) {
         answers++;
+        lastAnswerNanos = System.nanoTime();
         if (undecoded.getAsInt() > 0) {
             // more bytes came with the answer: a stray frame or the start of one. Said before the
             // caller wakes up, so it never hands the connection on with those bytes in the decoder.
@@ -758,8 +818,6 @@ public final class DeviceLink {
         volatile boolean abandoned;
         /** The id on the wire, -1 until written with correlation (event loop). */
         long wire = -1;
-        /** The link's answers when it was written: any later one shows the device still answers. */
-        volatile long answersAtWrite;
         /** Written directly: the read-sequence number taken before its first byte went out. */
         long after;
 

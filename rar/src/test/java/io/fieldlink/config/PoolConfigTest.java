@@ -190,6 +190,11 @@ class PoolConfigTest {
         mcf.setMaxInFlightPerConnection(0);
         assertThatThrownBy(() -> PoolConfig.from(mcf)).isInstanceOf(InvalidConfigException.class)
                 .hasMessage("maxInFlightPerConnection=0 is invalid; accepted: 1..1024");
+        mcf.setMaxInFlightPerConnection(200);
+        mcf.setCorrelationIdLength(1);
+        assertThatThrownBy(() -> PoolConfig.from(mcf)).isInstanceOf(InvalidConfigException.class)
+                .hasMessage("maxInFlightPerConnection=200 is invalid; accepted: 1..127 with a 1-byte correlation id");
+        mcf.setCorrelationIdLength(2);
         mcf.setMaxInFlightPerConnection(8);
         mcf.setOneAtATimeDevices("old-plc,plc-9");
         assertThatThrownBy(() -> PoolConfig.from(mcf)).isInstanceOf(InvalidConfigException.class)

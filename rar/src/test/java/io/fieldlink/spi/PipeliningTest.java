@@ -189,8 +189,12 @@ class PipeliningTest {
             int address = 10 + t;
             reads.add(callers.submit(() -> read(f, address, Duration.ofMillis(500))));
         }
+        await(() -> gateway.framesReceived() >= 5); // all four went out on the one connection
         for (Future<Integer> r : reads) {
-            assertThatThrownBy(() -> r.get(10, TimeUnit.SECONDS)).hasCauseInstanceOf(io.fieldlink.api.DeviceException.class);
+            // the first to time out finds the connection silent for requestTimeoutMs and fails it;
+            // the others lose it under them, or time out themselves
+            assertThatThrownBy(() -> r.get(10, TimeUnit.SECONDS)).cause()
+                    .isInstanceOfAny(DeviceTimeoutException.class, io.fieldlink.api.ConnectionLostException.class);
         }
         gateway.behave(io.fieldlink.simulator.Behaviour.ECHO);
         // the silent connection was closed (a timeout with no other answer since the request went
@@ -198,6 +202,78 @@ class PipeliningTest {
         await(() -> gateway.connectionsAccepted() >= 2);
         assertThat(read(f, 42, Duration.ofSeconds(5))).isEqualTo(42);
         assertNothingHeld();
+    }
+
+    @Test
+    void aShortTimeoutBehindASlowRequestDoesNotFailTheSlowOne() throws Exception {
+        // the device takes 1 s per answer; a caller with a 300 ms timeout gives up behind a caller
+        // willing to wait: only its own request is given up, the connection and the other go on
+        gateway.behave(io.fieldlink.simulator.Behaviour.DELAY).delayMs(1_000);
+        DeviceConnectionFactory f = modbusPool(m -> m.setRequestTimeoutMs(5_000));
+        Future<Integer> patient = callers.submit(() -> read(f, 11, Duration.ofSeconds(10)));
+        await(() -> gateway.framesReceived() >= 1);
+        assertThatThrownBy(() -> read(f, 12, Duration.ofMillis(300))).isInstanceOf(DeviceTimeoutException.class);
+        assertThat(patient.get(10, TimeUnit.SECONDS)).isEqualTo(11);
+        assertThat(gateway.connectionsAccepted()).isEqualTo(1);
+        DeviceMeter meter = meter();
+        await(() -> meter.framesDiscarded() >= 1); // 12's late answer, dropped by its id
+        assertThat(meter.unsolicitedFrames()).isZero();
+        assertNothingHeld();
+    }
+
+    @Test
+    void aRequestGivenUpOnStillCountsAgainstTheConnectionsRequestsInFlight() throws Exception {
+        // two requests time out while the device still works on them: a connection limited to 2
+        // in flight takes no third before one of their late answers came
+        DeviceConnectionFactory f = modbusPool(m -> m.setMaxInFlightPerConnection(2));
+        assertThat(read(f, 1, Duration.ofSeconds(5))).isEqualTo(1);
+        gateway.lateAnswers(1.0, 1_500);
+        List<Future<Throwable>> slow = new ArrayList<>();
+        for (int i = 0; i < 2; i++) {
+            int address = 20 + i;
+            slow.add(callers.submit(() -> {
+                try {
+                    read(f, address, Duration.ofMillis(200));
+                    return null;
+                } catch (Throwable e) {
+                    return e;
+                }
+            }));
+        }
+        for (Future<Throwable> s : slow) {
+            assertThat(s.get(10, TimeUnit.SECONDS)).isInstanceOf(DeviceTimeoutException.class);
+        }
+        gateway.lateAnswers(0, 0);
+        assertThat(read(f, 30, Duration.ofSeconds(10))).isEqualTo(30);
+        assertThat(gateway.mostAwaitingAnswer()).as("the device never had more than 2 requests").isEqualTo(2);
+        assertThat(gateway.connectionsAccepted()).isEqualTo(1);
+        assertNothingHeld();
+    }
+
+    @Test
+    void anInterruptedCallerGivesUpOnlyItsOwnRequest() throws Exception {
+        gateway.behave(io.fieldlink.simulator.Behaviour.DELAY).delayMs(500);
+        DeviceConnectionFactory f = modbusPool(m -> { });
+        Future<Integer> other = callers.submit(() -> read(f, 5, Duration.ofSeconds(10)));
+        Future<Integer> interrupted = callers.submit(() -> read(f, 6, Duration.ofSeconds(10)));
+        await(() -> gateway.framesReceived() >= 2);
+        interrupted.cancel(true);
+        assertThat(other.get(10, TimeUnit.SECONDS)).isEqualTo(5);
+        assertThat(read(f, 7, Duration.ofSeconds(10))).isEqualTo(7);
+        assertThat(gateway.connectionsAccepted()).isEqualTo(1);
+        assertNothingHeld();
+    }
+
+    @Test
+    void onAOneAtATimeDeviceATimeoutStillCostsTheConnection() throws Exception {
+        // its late answer must not meet the next request at a device that takes one at a time
+        gateway.behave(io.fieldlink.simulator.Behaviour.DELAY).delayMs(1_000);
+        DeviceConnectionFactory f = modbusPool(m -> m.setOneAtATimeDevices("gw"));
+        assertThatThrownBy(() -> read(f, 1, Duration.ofMillis(200))).isInstanceOf(DeviceTimeoutException.class);
+        gateway.behave(io.fieldlink.simulator.Behaviour.ECHO);
+        assertThat(read(f, 2, Duration.ofSeconds(10))).isEqualTo(2);
+        assertThat(gateway.connectionsAccepted()).isEqualTo(2);
+        assertThat(gateway.mostAwaitingAnswer()).isEqualTo(1);
     }
 
     /** Every slot and link given back: a slot that leaked would starve the device for good. */
