@@ -424,10 +424,14 @@ public final class DeviceSimulator implements AutoCloseable {
     /** Sends a frame nobody asked for on every open connection (e.g. a spontaneous reading). */
     public void pushToAll(byte[] frame) {
         for (Channel ch : connections) {
-            Responder r = ch.pipeline().get(Responder.class);
-            if (r != null) {
-                ch.eventLoop().execute(() -> r.send(framed(frame), null, null));
-            }
+            // looked up on the channel's event loop: a connection is in the set before its handlers
+            // are (both happen there), so a push right after a connect still reaches it
+            ch.eventLoop().execute(() -> {
+                Responder r = ch.pipeline().get(Responder.class);
+                if (r != null) {
+                    r.send(framed(frame), null, null);
+                }
+            });
         }
     }
 

@@ -10,14 +10,10 @@ import io.fieldlink.config.LinkSettings;
 import io.fieldlink.metrics.DeviceMeter;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
-import io.netty.channel.unix.FileDescriptor;
-import io.netty.channel.unix.UnixChannel;
 import io.netty.handler.codec.CodecException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.io.IOException;
-import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
@@ -84,12 +80,6 @@ public final class DeviceLink {
     static final int INBOX_CAPACITY = 64;
     private static final byte[] NO_BYTES = new byte[0];
     private static final long WARN_INTERVAL_MS = 10_000;
-    /**
-     * The fast path: a caller without correlation writes its request to the socket itself instead
-     * of handing it to the event loop (one thread hand-off less per request). Off with
-     * {@code -Dio.fieldlink.directWrites=false}, for comparison.
-     */
-    static final boolean DIRECT_WRITES = !"false".equals(System.getProperty("io.fieldlink.directWrites"));
     /** Given-up requests whose answers a connection waits for (to drop them by id) before it is closed. */
     static final int MAX_RETIRED = 256;
     /** {@link #MAX_RETIRED}, or half the usable ids for small id spaces (1-byte ids). */
@@ -130,24 +120,7 @@ public final class DeviceLink {
     private volatile long framesUnanswered;
     private volatile long answers;
 
-    /**
-     * Read batches and direct writes share one sequence: a frame answers a request written directly
-     * by its caller only if the frame began in a read batch numbered after the request's number.
-     */
-    private final AtomicLong readSeq = new AtomicLong();
-    /** A request its caller wrote to the socket itself (the fast path), waiting for its answer. */
-    private final AtomicReference<Exchange> direct = new AtomicReference<>();
-    /** The socket, when the caller may write to it directly (epoll); null: every write goes through the event loop. */
-    private final FileDescriptor socket;
-    /** Writes handed to the event loop and not finished yet: a direct write must not overtake them. */
-    private final java.util.concurrent.atomic.AtomicInteger loopWrites = new java.util.concurrent.atomic.AtomicInteger();
-    /** Direct-write buffer, made on the first direct write (one borrower at a time uses it). */
-    private ByteBuffer directBuffer;
-
     // event loop only
-    /** The read batch being decoded, and the one in which the next frame to come out of the decoder began. */
-    private long batch;
-    private long frameStartedIn;
     private IntSupplier undecoded = () -> 0;
     private Exchange awaiting;
     private final Map<Long, Exchange> inFlight = new HashMap<>();
@@ -163,7 +136,6 @@ public final class DeviceLink {
         this.inbox = new FrameInbox(INBOX_CAPACITY, meter);
         this.correlation = settings.correlation();
         this.delimiter = settings.framing().appendsDelimiter() ? settings.framing().delimiter() : NO_BYTES;
-        this.socket = channel instanceof UnixChannel unix && DIRECT_WRITES ? unix.fd() : null;
         this.maxRetired = correlation.enabled() ? (int) Math.min(MAX_RETIRED, (correlation.idSpace() - 2) / 2) : 0;
     }
 
@@ -288,13 +260,11 @@ public final class DeviceLink {
         if (!correlation.enabled()) {
             answerMayArrive = true; // with correlation an answer given up on is dropped by its id instead
         }
-        if (!writeDirectly(ex)) {
-            try {
-                channel.eventLoop().execute(() -> start(ex));
-            } catch (RejectedExecutionException stopping) {
-                fail(LinkFailure.local("the adapter is stopping"));
-                throw lost(failure.get());
-            }
+        try {
+            channel.eventLoop().execute(() -> start(ex));
+        } catch (RejectedExecutionException stopping) {
+            fail(LinkFailure.local("the adapter is stopping"));
+            throw lost(failure.get());
         }
         long left = TimeUnit.MILLISECONDS.toNanos(timeoutMs) - (System.nanoTime() - start);
         try {
@@ -389,75 +359,6 @@ public final class DeviceLink {
             // requests in flight on it are not at fault: no new ones, closed when they are done
             draining = true;
             log.debug("{}: {} requests went unanswered; no new requests on it", this, retired.size());
-        }
-    }
-
-    /**
-     * The fast path, for one borrower without correlation: the caller writes its request to the
-     * socket itself, and the event loop only reads. The request takes a number from the read
-     * sequence before its first byte goes out; a frame is its answer only if the frame began in a
-     * read batch numbered after it. A frame decoded from bytes read before that (a stray, even one
-     * in the same TCP segment as the previous answer, or the rest of a frame begun earlier) is never
-     * its answer, as on the event-loop path. Returns false (nothing done) when the event loop must
-     * write: NIO, correlation, a write of the event loop still pending, part of a frame in the
-     * decoder, answers owed to send() calls.
-     */
-    private boolean writeDirectly(Exchange ex) throws DeviceException {
-        if (socket == null || correlation.enabled() || partialFrame || owed.get() > 0 || loopWrites.get() > 0
-                || channel.unsafe().outboundBuffer() == null || channel.unsafe().outboundBuffer().totalPendingWriteBytes() > 0) {
-            return false;
-        }
-        int length = ex.request.length + delimiter.length;
-        if (directBuffer == null || directBuffer.capacity() < length) {
-            directBuffer = ByteBuffer.allocateDirect(Math.max(length, 256));
-        }
-        ByteBuffer out = directBuffer;
-        out.clear();
-        out.put(ex.request).put(delimiter).flip();
-        ex.after = readSeq.incrementAndGet();
-        direct.set(ex);
-        // unread frames from before the request, even those still being decoded: receive() after a
-        // request sees only what came after it
-        inbox.clearUpTo(ex.after);
-        LinkFailure f = failure.get();
-        if (f != null) {
-            // failed before anything went out: the event loop may not see this exchange any more
-            direct.compareAndSet(ex, null);
-            ex.answer.completeExceptionally(new FrameInbox.LinkFailedException(f));
-            return true;
-        }
-        int written = 0;
-        try {
-            while (written < length) {
-                int n = socket.write(out, written, length);
-                if (n <= 0) {
-                    break; // the socket buffer is full: the event loop writes the rest when it can
-                }
-                written += n;
-            }
-        } catch (IOException e) {
-            ex.written = written > 0;
-            fail(Failures.classify(e, "write failed"));
-            return true;
-        }
-        ex.written = true; // from here on bytes may reach the device: never sent again
-        if (written < length) {
-            byte[] rest = new byte[length - written];
-            out.position(written);
-            out.get(rest);
-            write(rest, "write failed");
-        }
-        if (log.isTraceEnabled()) {
-            log.trace("{}: sent {}", this, Payloads.preview(ex.request, settings.payloadPreviewBytes()));
-        }
-        return true;
-    }
-
-    /** Event loop: bytes came in; {@code carriesPartial}: the decoder still held the start of a frame from earlier reads. */
-    void bytesArrived(boolean carriesPartial) {
-        batch = readSeq.incrementAndGet();
-        if (!carriesPartial) {
-            frameStartedIn = batch;
         }
     }
 
@@ -557,9 +458,7 @@ public final class DeviceLink {
         }
         // a heap buffer: allocating from Netty's pooled allocator here would give every application
         // thread its own arena cache
-        loopWrites.incrementAndGet();
         channel.writeAndFlush(Unpooled.wrappedBuffer(out)).addListener(w -> {
-            loopWrites.decrementAndGet();
             if (!w.isSuccess()) {
                 fail(Failures.classify(w.cause(), context));
             }
@@ -684,10 +583,6 @@ public final class DeviceLink {
             open.add(awaiting);
             awaiting = null;
         }
-        Exchange d = direct.getAndSet(null);
-        if (d != null) {
-            open.add(d);
-        }
         open.forEach(ex -> ex.answer.completeExceptionally(new FrameInbox.LinkFailedException(f)));
         for (Consumer<LinkFailure> l : failureListeners) {
             if (failureListeners.remove(l)) {
@@ -702,8 +597,6 @@ public final class DeviceLink {
 
     /** Event loop: a decoded frame that was not a heartbeat's answer. */
     void frameReceived(byte[] frame) {
-        long startedIn = frameStartedIn;
-        frameStartedIn = batch; // the next frame out of this read began in it
         if (correlation.enabled()) {
             Exchange ex = correlation.fits(frame) ? inFlight.remove(correlation.read(frame)) : null;
             if (ex != null) {
@@ -712,7 +605,7 @@ public final class DeviceLink {
                 if (ex.forReceive) {
                     answers++;
                     owed.decrementAndGet();
-                    unanswered(frame, startedIn, "answering a send()"); // for receive(); no warning: it is expected
+                    unanswered(frame, "answering a send()"); // for receive(); no warning: it is expected
                 } else {
                     answered(ex, frame);
                 }
@@ -730,7 +623,7 @@ public final class DeviceLink {
                 return;
             }
             meter.unsolicitedFrame();
-            unanswered(frame, startedIn, "matching no open request");
+            unanswered(frame, "matching no open request");
             return;
         }
         Exchange ex = awaiting;
@@ -739,15 +632,10 @@ public final class DeviceLink {
             answered(ex, frame);
             return;
         }
-        Exchange d = direct.get();
-        if (d != null && startedIn > d.after && direct.compareAndSet(d, null)) {
-            answered(d, frame);
-            return;
-        }
         if (owed.get() == 0) {
             meter.unsolicitedFrame(); // with answers owed to send() calls, this is one of them, for receive()
         }
-        unanswered(frame, startedIn, "while no request was waiting");
+        unanswered(frame, "while no request was waiting");
     }
 
     private void answered(Exchange ex, byte[] frame) {
@@ -766,9 +654,9 @@ public final class DeviceLink {
         answers++;
     }
 
-    private void unanswered(byte[] frame, long startedIn, String why) {
+    private void unanswered(byte[] frame, String why) {
         long seq = ++framesUnanswered;
-        boolean overflow = inbox.offer(lease, seq, startedIn, frame);
+        boolean overflow = inbox.offer(lease, seq, frame);
         if (overflow || (!leased && owed.get() == 0)) {
             long held = strayWarnings.permit(System.nanoTime());
             if (held >= 0) {
@@ -818,8 +706,6 @@ public final class DeviceLink {
         volatile boolean abandoned;
         /** The id on the wire, -1 until written with correlation (event loop). */
         long wire = -1;
-        /** Written directly: the read-sequence number taken before its first byte went out. */
-        long after;
 
         Exchange(byte[] request, boolean forReceive) {
             this.request = request.clone();

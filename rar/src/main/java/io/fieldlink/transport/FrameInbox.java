@@ -27,8 +27,6 @@ final class FrameInbox {
     private final Condition changed = lock.newCondition();
     private final DeviceMeter meter;
     private LinkFailure failure;
-    /** Frames begun in this read batch or an earlier one came before a directly written request: nobody's. */
-    private long floor;
 
     FrameInbox(int capacity, DeviceMeter meter) {
         this.capacity = capacity;
@@ -36,27 +34,20 @@ final class FrameInbox {
         this.frames = new ArrayDeque<>(Math.min(capacity, 16));
     }
 
-    /** A frame, the lease it arrived in, its number among the link's unanswered frames, the read batch it began in. */
-    record Entry(long lease, long seq, long batch, byte[] frame) {
+    /** A frame, the lease it arrived in, and its number among the link's unanswered frames. */
+    record Entry(long lease, long seq, byte[] frame) {
     }
 
-    /**
-     * Adds a frame that arrived during {@code lease} and began in read batch {@code batch} (event
-     * loop). Returns {@code true} if an older frame had to be dropped for it.
-     */
-    boolean offer(long lease, long seq, long batch, byte[] frame) {
+    /** Adds a frame that arrived during {@code lease} (event loop). Returns {@code true} if an older frame had to be dropped for it. */
+    boolean offer(long lease, long seq, byte[] frame) {
         lock.lock();
         try {
-            if (batch <= floor) {
-                meter.framesDiscarded(1); // read before a request written since: receive() must not see it
-                return false;
-            }
             boolean overflow = frames.size() >= capacity;
             if (overflow) {
                 frames.pollFirst();
                 meter.framesDiscarded(1);
             }
-            frames.addLast(new Entry(lease, seq, batch, frame));
+            frames.addLast(new Entry(lease, seq, frame));
             changed.signalAll();
             return overflow;
         } finally {
@@ -82,22 +73,6 @@ final class FrameInbox {
         lock.lock();
         try {
             changed.signalAll();
-        } finally {
-            lock.unlock();
-        }
-    }
-
-    /**
-     * Drops the frames that began in read batch {@code batch} or earlier, now and when they are
-     * offered later (the event loop may still be decoding that batch): a request was written after it.
-     */
-    void clearUpTo(long batch) {
-        lock.lock();
-        try {
-            floor = Math.max(floor, batch);
-            int before = frames.size();
-            frames.removeIf(e -> e.batch() <= floor);
-            meter.framesDiscarded(before - frames.size());
         } finally {
             lock.unlock();
         }

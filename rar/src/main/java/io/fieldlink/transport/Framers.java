@@ -33,7 +33,6 @@ final class Framers {
 
                 @Override
                 public void channelRead(ChannelHandlerContext ctx, Object msg) throws Exception {
-                    link.bytesArrived(actualReadableBytes() > 0);
                     super.channelRead(ctx, msg);
                     link.partialFrame(actualReadableBytes() > 0);
                 }
@@ -47,7 +46,6 @@ final class Framers {
 
                 @Override
                 public void channelRead(ChannelHandlerContext ctx, Object msg) throws Exception {
-                    link.bytesArrived(actualReadableBytes() > 0);
                     super.channelRead(ctx, msg);
                     link.partialFrame(actualReadableBytes() > 0);
                 }
@@ -61,7 +59,6 @@ final class Framers {
 
                 @Override
                 public void channelRead(ChannelHandlerContext ctx, Object msg) throws Exception {
-                    link.bytesArrived(actualReadableBytes() > 0);
                     super.channelRead(ctx, msg);
                     link.partialFrame(actualReadableBytes() > 0);
                 }
@@ -74,7 +71,6 @@ final class Framers {
 
                 @Override
                 public void channelRead(ChannelHandlerContext ctx, Object msg) throws Exception {
-                    link.bytesArrived(actualReadableBytes() > 0);
                     super.channelRead(ctx, msg);
                     link.partialFrame(actualReadableBytes() > 0);
                 }

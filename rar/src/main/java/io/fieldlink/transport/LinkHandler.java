@@ -29,21 +29,16 @@ final class LinkHandler extends ChannelInboundHandlerAdapter {
     private final DeviceLink link;
     private final LinkSettings settings;
     private ScheduledFuture<?> heartbeatDeadline;
-    private final boolean raw;
 
     LinkHandler(DeviceLink link, LinkSettings settings) {
         this.link = link;
         this.settings = settings;
-        this.raw = settings.framing().framing() == io.fieldlink.config.Framing.RAW;
     }
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
         try {
             ByteBuf buf = (ByteBuf) msg;
-            if (raw) {
-                link.bytesArrived(false); // no decoder: every read is whole frames
-            }
             int max = settings.framing().maxFrameLength();
             // Only raw framing can hand over more than maxFrameLength at once: cut it into frames.
             while (buf.isReadable()) {
