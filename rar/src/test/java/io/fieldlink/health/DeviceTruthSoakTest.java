@@ -143,16 +143,16 @@ class DeviceTruthSoakTest {
         double seconds = (System.nanoTime() - started) / 1e9;
         long drops = adapter.events.changes().stream().filter(dropped("soak")).count();
         long restores = adapter.events.changes().stream().filter(restored("soak")).count();
-        String line = String.format("| %d x %d, correlation %s | %d | %d | %d | %d / %d | %d | %d | %d | %d | %d | %d | %.1f s |",
-                threads, perThread, correlation ? "on" : "off", ok.sum(), wrong.sum(), down.sum(), timedOut.sum(),
+        String line = String.format("| %d x %d, correlation %s | %d | %d | %d | %d / %d | %d | %d | %d | %d | %d | %d | %d | %.1f s |",
+                threads, perThread, correlation ? "on (pipelined)" : "off", ok.sum(), wrong.sum(), down.sum(), timedOut.sum(),
                 sim.lateAnswersSent(), lost.sum(), busy.sum(), sim.strayFramesSent(), sim.idleCloses(), resets,
-                drops, seconds);
+                drops, sim.mostAwaitingAnswer(), seconds);
         log.info("soak: {} (expected DROPPED {})", line, OUTAGES);
         Path results = Path.of("target", "soak-results.md");
         if (!Files.exists(results)) {
             Files.writeString(results, "| run | own answers | wrong answers | DeviceDown (fail-fast) | timeouts / late answers still written (the rest met a closed connection)"
                     + " | connection lost | busy | stray frames | idle closes | resets | DROPPED (injected: " + OUTAGES
-                    + ") | time |\n|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+                    + ") | most requests in flight on one connection | time |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
         }
         Files.writeString(results, line + "\n", StandardOpenOption.APPEND);
 
@@ -163,6 +163,12 @@ class DeviceTruthSoakTest {
         assertThat(restores).isEqualTo(OUTAGES);
         assertThat(busy.sum()).as("callers refused while the device was healthy").isZero();
         assertThat(ok.sum()).isGreaterThan(total * 9L / 10);
+        if (correlation) {
+            // 8 callers, at most 3 connections: with correlation their requests share connections
+            assertThat(sim.mostAwaitingAnswer()).as("requests in flight together on one connection").isGreaterThan(1);
+        } else {
+            assertThat(sim.mostAwaitingAnswer()).as("without correlation one at a time").isEqualTo(1);
+        }
     }
 
     private static void sleepQuietly(long ms) {
