@@ -64,6 +64,9 @@ public final class ScaleHarness {
         ra.setNoticeConnectionFactory("none");
         ra.setNoticeTopic("none");
         ra.addDeviceStateListener(c -> {
+            if (c.initial()) {
+                return; // each device's first verdict after start is no drop and no heal
+            }
             long now = System.nanoTime();
             if (c.kind() == DeviceStateChange.Kind.DROPPED) {
                 droppedAt.putIfAbsent(c.deviceId(), now);
