@@ -28,7 +28,7 @@ import java.time.Duration;
 /**
  * What an application on any server does with FieldLink, as REST calls a test can drive:
  * {@code GET /api/devices}, {@code POST /api/devices/{id}/request} (body: the text frame),
- * {@code GET /api/notices}, {@code GET /api/threads}.
+ * {@code GET /api/gateway/registers/{address}}, {@code GET /api/notices}, {@code GET /api/threads}.
  *
  * <p>A test probe, not a sample to copy: it has no cross-site guard and its error bodies carry the
  * adapter's messages (addresses included) for the test's diagnostics. Copy ejb-sample instead.
@@ -44,6 +44,10 @@ public class DevicesEndpoint {
 
     @Resource(name = "fieldlink/devices")
     DeviceConnectionFactory devices;
+
+    /** A Modbus TCP gateway pool with correlation: requests of several callers share its one connection. */
+    @Resource(name = "fieldlink/gateway")
+    DeviceConnectionFactory gateway;
 
     @Inject
     ReceivedNotices notices;
@@ -81,6 +85,31 @@ public class DevicesEndpoint {
             return error(504, e, start);
         } catch (DeviceException e) {
             return error(e.address() == null ? 404 : 502, e, start);
+        }
+    }
+
+    /**
+     * Reads holding register {@code address} (function 3, unit 1) through the gateway pool; the
+     * request's transaction id is the address, so the answer shows which read it answers.
+     */
+    @GET
+    @Path("gateway/registers/{address}")
+    public Response register(@PathParam("address") int address) {
+        long start = System.nanoTime();
+        byte[] read = {(byte) (address >> 8), (byte) address, 0, 0, 0, 6, 1, 3,
+            (byte) (address >> 8), (byte) address, 0, 1};
+        try (DeviceConnection c = gateway.getConnection()) {
+            byte[] a = c.request(read, Duration.ofSeconds(10));
+            if (a.length < 11 || (a[7] & 0x80) != 0) {
+                return reply(502, Json.createObjectBuilder().add("error", "not a read answer, "
+                        + a.length + " bytes").build());
+            }
+            return reply(200, Json.createObjectBuilder()
+                    .add("transactionId", ((a[0] & 0xFF) << 8) | (a[1] & 0xFF))
+                    .add("value", ((a[9] & 0xFF) << 8) | (a[10] & 0xFF))
+                    .add("micros", (System.nanoTime() - start) / 1_000).build());
+        } catch (DeviceException e) {
+            return error(502, e, start);
         }
     }
 

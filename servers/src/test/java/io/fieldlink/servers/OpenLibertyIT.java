@@ -38,6 +38,11 @@ class OpenLibertyIT extends PortableAdapterContract {
     }
 
     @Override
+    int portGateway() {
+        return Integer.getInteger("it.liberty.portGateway", 25052);
+    }
+
+    @Override
     URI api() {
         return URI.create("http://127.0.0.1:" + Integer.getInteger("it.liberty.httpPort", 28280) + "/check/api/");
     }

@@ -1,6 +1,7 @@
 package io.fieldlink.servers;
 
 import io.fieldlink.simulator.DeviceSimulator;
+import io.fieldlink.simulator.ModbusRegisters;
 import io.fieldlink.simulator.Nftables;
 import io.fieldlink.simulator.SimFraming;
 import jakarta.json.Json;
@@ -54,6 +55,8 @@ abstract class PortableAdapterContract {
     private final List<String> measured = new ArrayList<>();
     DeviceSimulator plcA;
     DeviceSimulator plcB;
+    /** A Modbus TCP gateway taking ONE connection, for the pool with correlation (pipelining). */
+    DeviceSimulator gateway;
     ServerProcess server;
 
     /** e.g. "WildFly 39.0.1.Final" */
@@ -62,6 +65,8 @@ abstract class PortableAdapterContract {
     abstract int portA();
 
     abstract int portB();
+
+    abstract int portGateway();
 
     /** Starts the server with the rar, the pool, the JMS resources and the application. */
     abstract ServerProcess startServer() throws Exception;
@@ -90,6 +95,8 @@ abstract class PortableAdapterContract {
     void boot() throws Exception {
         plcA = DeviceSimulator.start(SimFraming.line(), "127.0.0.1", portA(), 1);
         plcB = DeviceSimulator.start(SimFraming.line(), "127.0.0.1", portB(), 1);
+        gateway = DeviceSimulator.start(SimFraming.modbusTcp(), "127.0.0.1", portGateway(), 1);
+        gateway.respondWith(new ModbusRegisters()).clientLimit(1, DeviceSimulator.LimitAction.CLOSE);
         long t0 = System.nanoTime();
         server = startServer();
         // before any request: the application's start-up lookup opened the pool (its devices are watched)
@@ -113,6 +120,9 @@ abstract class PortableAdapterContract {
             }
             if (plcB != null) {
                 plcB.close();
+            }
+            if (gateway != null) {
+                gateway.close();
             }
             Path results = Path.of("target", "servers-results.md");
             Files.writeString(results, "## " + serverName() + "\n" + String.join("\n", measured.stream()
@@ -163,6 +173,42 @@ abstract class PortableAdapterContract {
         for (String churn : churnMarkers()) {
             assertThat(log).as("managed connections destroyed to reach another device").doesNotContain(churn);
         }
+    }
+
+    @Test
+    @Order(1)
+    void callersRequestsShareTheGatewaysOneConnectionThroughTheServersPool() throws Exception {
+        // the gateway answers nothing until 8 requests wait on its one connection, then all of them,
+        // newest first: only requests in flight together, each matched by its id, get answers
+        gateway.answerInBatches(8);
+        ExecutorService pool = Executors.newFixedThreadPool(8);
+        long t0 = System.nanoTime();
+        try {
+            List<String> wrong = new ArrayList<>();
+            for (int round = 0; round < 10; round++) {
+                List<Future<JsonObject>> reads = new ArrayList<>();
+                for (int t = 0; t < 8; t++) {
+                    int address = round * 8 + t;
+                    reads.add(pool.submit(() -> read("gateway/registers/" + address)));
+                }
+                for (int t = 0; t < 8; t++) {
+                    int address = round * 8 + t;
+                    JsonObject r = reads.get(t).get(60, java.util.concurrent.TimeUnit.SECONDS);
+                    if (r.getInt("status") != 200 || r.getInt("value", -1) != address
+                            || r.getInt("transactionId", -1) != address) {
+                        wrong.add("register " + address + " -> " + r);
+                    }
+                }
+            }
+            assertThat(wrong).as("reads not answered with their own register").isEmpty();
+        } finally {
+            gateway.answerInBatches(0);
+            pool.shutdownNow();
+        }
+        measured.add("80 gateway reads, 8 in flight on one connection: " + ms(t0) + " ms");
+        assertThat(gateway.mostAwaitingAnswer()).as("requests in flight together on the gateway's connection")
+                .isGreaterThanOrEqualTo(8);
+        assertThat(gateway.connectionsAccepted()).as("one connection").isEqualTo(1);
     }
 
     @Test
@@ -281,6 +327,22 @@ abstract class PortableAdapterContract {
                 .build(), HttpResponse.BodyHandlers.ofString());
         assertThat(r.statusCode()).as("GET " + path + ": " + r.body()).isEqualTo(200);
         return parse(r.body()).asJsonArray();
+    }
+
+    /** GET of a JSON object, with its HTTP status added (any status). */
+    JsonObject read(String path) {
+        try {
+            HttpResponse<String> r = http.send(HttpRequest.newBuilder(api().resolve(path)).timeout(Duration.ofSeconds(30))
+                    .build(), HttpResponse.BodyHandlers.ofString());
+            JsonObject body = r.body().startsWith("{") ? parse(r.body()).asJsonObject()
+                    : Json.createObjectBuilder().add("body", r.body()).build();
+            return Json.createObjectBuilder(body).add("status", r.statusCode()).build();
+        } catch (IOException e) {
+            return Json.createObjectBuilder().add("status", -1).add("error", e.toString()).build();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
     }
 
     JsonObject device(String id) {

@@ -35,6 +35,11 @@ class WildFlyIT extends PortableAdapterContract {
     }
 
     @Override
+    int portGateway() {
+        return Integer.getInteger("it.wildfly.portGateway", 25042);
+    }
+
+    @Override
     URI api() {
         return URI.create("http://127.0.0.1:" + (8080 + offset) + "/check/api/");
     }
