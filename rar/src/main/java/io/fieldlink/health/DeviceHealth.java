@@ -208,6 +208,11 @@ public final class DeviceHealth {
         return maxInFlight;
     }
 
+    /** Open connections that survived the settle time or answered: the device serves us on them. */
+    public synchronized int settledConnections() {
+        return links.settledCount();
+    }
+
     /** Requests in flight on shared links right now. */
     public synchronized int sharedRequestsInFlight() {
         return links.sharedRequests();
@@ -422,18 +427,30 @@ public final class DeviceHealth {
      */
     private void dispatch() {
         boolean wholeBlocked = false;
+        try {
+            wholeBlocked = serveWaiters();
+        } finally {
+            if (!wholeBlocked) {
+                links.clearReservation(); // nobody waits for a whole link (any more): every link takes requests
+            }
+        }
+    }
+
+    /** {@link #dispatch()}'s line; returns whether a caller for a whole link is still waiting. */
+    private boolean serveWaiters() {
+        boolean wholeBlocked = false;
         for (java.util.Iterator<Waiter> it = waiters.iterator(); it.hasNext(); ) {
             Waiter w = it.next();
             boolean slot = w.slot && maxInFlight > 1;
             if (!slot && wholeBlocked) {
-                return; // callers for whole links are served in their order
+                return true; // callers for whole links are served in their order
             }
             // behind a caller waiting for a whole link, requests may use the other shared links
             // (never an idle one: it is that caller's)
             DeviceLink link = take(w.slot, !wholeBlocked);
             if (link == null) {
                 if (slot) {
-                    return; // no room for this one: none for the slot callers after it either
+                    return wholeBlocked; // no room for this one: none for the slot callers after it either
                 }
                 wholeBlocked = true;
                 if (maxInFlight > 1) {
@@ -444,6 +461,7 @@ public final class DeviceHealth {
             it.remove();
             w.link.complete(link);
         }
+        return wholeBlocked;
     }
 
     /** {@link #dispatch()} from outside the lock (a given-up request's late answer freed a place). */

@@ -144,6 +144,17 @@ final class DeviceLinks {
         return false;
     }
 
+    /** Open, usable links that survived the settle time or answered. */
+    int settledCount() {
+        int n = 0;
+        for (DeviceLink l : open) {
+            if (l.isUsable() && isSettled(l)) {
+                n++;
+            }
+        }
+        return n;
+    }
+
     /** Open, usable links other than {@code except}, settled or not: evidence that the device accepts us. */
     int usableOthers(DeviceLink except) {
         int n = 0;
@@ -229,6 +240,11 @@ final class DeviceLinks {
                 fewest = e.getValue();
             }
         }
+    }
+
+    /** No caller waits for a whole link: the reserved link takes requests again. */
+    void clearReservation() {
+        reserved = null;
     }
 
     /** Idle links that take no new requests (too many given up on them): to be closed. */

@@ -45,7 +45,11 @@ class PipeliningTest {
     }
 
     private DeviceConnectionFactory modbusPool(Consumer<DeviceManagedConnectionFactory> tune) {
-        gateway.respondWith(new ModbusRegisters()).clientLimit(1, DeviceSimulator.LimitAction.CLOSE);
+        return modbusPool(tune, 1);
+    }
+
+    private DeviceConnectionFactory modbusPool(Consumer<DeviceManagedConnectionFactory> tune, int clientLimit) {
+        gateway.respondWith(new ModbusRegisters()).clientLimit(clientLimit, DeviceSimulator.LimitAction.CLOSE);
         mcf = adapter.mcf("gw", gateway, m -> {
             m.setFraming("LENGTH_FIELD");
             m.setLengthFieldOffset(4);
@@ -274,6 +278,45 @@ class PipeliningTest {
         assertThat(read(f, 2, Duration.ofSeconds(10))).isEqualTo(2);
         assertThat(gateway.connectionsAccepted()).isEqualTo(2);
         assertThat(gateway.mostAwaitingAnswer()).isEqualTo(1);
+    }
+
+    @Test
+    void requestsGoOnOverTheOtherConnectionWhileACallerWaitsForAWholeOne() throws Exception {
+        // two connections, each carrying one request the gateway holds (it answers a connection's
+        // requests only once 2 wait on it); a send()/receive() caller needs a whole connection and
+        // waits; a request arriving behind it must not wait behind it: it joins the other connection
+        DeviceConnectionFactory f = modbusPool(m -> {
+            m.setMaxConnectionsPerDevice(2);
+            m.setMinIdlePerDevice(2);
+            m.setMaxInFlightPerConnection(2);
+        }, 2);
+        var gw = mcf.pool().device("gw");
+        await(() -> gw.settledConnections() == 2);
+        gateway.answerInBatches(2);
+        Future<Integer> first = callers.submit(() -> read(f, 1, Duration.ofSeconds(20)));
+        await(() -> gateway.framesReceived() >= 1);
+        Future<Integer> second = callers.submit(() -> read(f, 2, Duration.ofSeconds(20)));
+        await(() -> gateway.framesReceived() >= 2);
+        assertThat(gw.status().connectionsInUse()).as("one request on each connection").isEqualTo(2);
+        Future<Object> whole = callers.submit(() -> {
+            try (DeviceConnection c = f.getConnection()) {
+                c.send(ModbusRegisters.readHoldingRegisters(99, 1, 99, 1));
+            }
+            return null;
+        });
+        await(() -> gw.status().callersWaiting() == 1);
+        // joins the connection not kept for the waiting caller: 2 wait there, the gateway answers both
+        assertThat(read(f, 3, Duration.ofSeconds(20))).isEqualTo(3);
+        whole.get(20, TimeUnit.SECONDS); // and the connection that drained went to the waiting caller
+        gateway.answerInBatches(0);
+        assertThat(read(f, 4, Duration.ofSeconds(20))).isEqualTo(4); // the last held request goes with it
+        int answered = 0;
+        for (Future<Integer> r : List.of(first, second)) {
+            answered += r.get(20, TimeUnit.SECONDS) > 0 ? 1 : 0;
+        }
+        assertThat(answered).isEqualTo(2);
+        assertThat(first.get()).isEqualTo(1);
+        assertThat(second.get()).isEqualTo(2);
     }
 
     /** Every slot and link given back: a slot that leaked would starve the device for good. */
