@@ -26,8 +26,8 @@ import java.time.Duration;
  * <p>With correlation configured (frames carry a transaction id), {@code request} calls of
  * different handles share the device's connections, several in flight on one socket
  * ({@code maxInFlightPerConnection}), each answer matched to its request by id; a late reply is
- * dropped by its id, and a timeout costs the connection only if the device has answered nothing
- * on it since. A handle that calls {@code send} or {@code receive} gets a connection of its own
+ * dropped by its id, and a timeout costs the connection only if the connection is silent (nothing
+ * answered on it for the pool's {@code requestTimeoutMs}). A handle that calls {@code send} or {@code receive} gets a connection of its own
  * until it is closed.
  */
 public interface DeviceConnection extends AutoCloseable {

@@ -344,9 +344,11 @@ public final class DeviceHealth {
             while ((link = links.lease()) != null && !slot && settings.correlation().enabled()
                     && link.holdsPartialFrame()) {
                 // with correlation a link goes back to the idle ones with part of a frame in its
-                // decoder (it will carry an id); a whole-link borrower's receive() could get it: not this one
-                links.remove(link);
-                closeSoon(link, "part of a frame was in the decoder when a caller needed a whole connection");
+                // decoder (it will carry an id); a whole-link borrower's receive() could get it: not
+                // this one. Closed (its failure listener takes it off the books and refills).
+                link.drain();
+                links.returned(link);
+                link.close(LinkFailure.local("part of a frame was in the decoder when a caller needed a whole connection"));
             }
         }
         if (link != null && !link.leased()) {
@@ -355,18 +357,17 @@ public final class DeviceHealth {
         return link;
     }
 
-    /** Idle links that take no new requests are closed (and replaced by refill()). Caller holds the lock. */
+    /**
+     * Idle links that take no new requests are closed; their failure listener takes them off the
+     * books and refills. Idle links carry no borrower's listener, so closing under this lock only
+     * schedules. Caller holds the lock.
+     */
     private void closeDrainingIdle() {
         if (maxInFlight > 1) {
-            for (DeviceLink l : links.removeDrainingIdle()) {
-                closeSoon(l, "too many requests on it went unanswered");
+            for (DeviceLink l : links.drainingIdle()) {
+                l.close(LinkFailure.local(l.retiredOutstanding() + " request(s) on it went unanswered"));
             }
         }
-    }
-
-    /** Closes {@code link}, already out of the books, off this lock (closing may run listeners inline). */
-    private void closeSoon(DeviceLink link, String why) {
-        scheduler.schedule(() -> link.close(LinkFailure.local(why)), 0);
     }
 
     /** One caller waiting in line: for a whole link, or for a slot on a shared one. */
@@ -436,6 +437,11 @@ public final class DeviceHealth {
         }
     }
 
+    /** Given-up requests outstanding on a link that make it drain: half its slots, at least 1. */
+    private int drainAt() {
+        return Math.max(1, maxInFlight / 2);
+    }
+
     /** {@link #dispatch()}'s line; returns whether a caller for a whole link is still waiting. */
     private boolean serveWaiters() {
         boolean wholeBlocked = false;
@@ -483,6 +489,12 @@ public final class DeviceHealth {
         synchronized (this) {
             if (!links.isShared(link)) {
                 return; // gone from the books (failed, DOWN, closed): its failure path did the rest
+            }
+            if (link.retiredOutstanding() >= drainAt() && !link.draining()) {
+                // as many given-up requests as half its slots: the device stopped answering some
+                // requests on it; a fresh connection, once the requests still on it are done
+                link.drain();
+                log.debug("{}: {} request(s) given up and unanswered; replacing it", link, link.retiredOutstanding());
             }
             if (!links.slotReturned(link)) {
                 dispatch(); // a slot came free

@@ -248,14 +248,10 @@ final class DeviceLinks {
     }
 
     /** Idle links that take no new requests (too many given up on them): to be closed. */
-    List<DeviceLink> removeDrainingIdle() {
+    List<DeviceLink> drainingIdle() {
         List<DeviceLink> out = new ArrayList<>();
-        for (Iterator<DeviceLink> it = idle.iterator(); it.hasNext(); ) {
-            DeviceLink l = it.next();
-            if (l.draining()) {
-                it.remove();
-                open.remove(l);
-                settled.remove(l);
+        for (DeviceLink l : idle) {
+            if (l.draining() && l.isUsable()) {
                 out.add(l);
             }
         }

@@ -50,11 +50,13 @@ import java.util.function.IntSupplier;
  *
  * <p><b>Given up.</b> A request shared with other callers' on one link (pipelining, correlation)
  * whose caller gives up (timeout, interrupt) retires its id: the late answer is dropped by it, the
- * id is not reused until then, and the other requests go on. The link fails only if nothing at all
- * was answered on it for the pool's {@code requestTimeoutMs} while requests were out (the device or
- * the path may be gone); after {@link #MAX_RETIRED} ids given up (half the ids for 1-byte ids) it
- * takes no new requests and is closed when the ones on it are done. A request on a link held by
- * one borrower fails the link on a timeout or interrupt, as without correlation.
+ * id is not reused until then ({@link #retiredOutstanding()}, which the pool counts against the
+ * link's slots), and the other requests go on. The link fails instead when it is silent: the caller
+ * waited the pool's full {@code requestTimeoutMs} with nothing answered since its request went
+ * out, or nothing was answered on it for {@code requestTimeoutMs} while requests were out. The pool
+ * {@link #drain() drains} and replaces a link with too many given-up requests (and the link drains
+ * itself at {@link #MAX_RETIRED}). A request on a link held by one borrower fails the link on a
+ * timeout or interrupt, as without correlation.
  *
  * <p>Threads: the channel's event loop decodes frames and detects failures; one application thread
  * at a time (the borrower) calls {@link #request}, {@link #send} or {@link #receive}, or, with
@@ -84,7 +86,12 @@ public final class DeviceLink {
     static final int MAX_RETIRED = 256;
     /** {@link #MAX_RETIRED}, or half the usable ids for small id spaces (1-byte ids). */
     private final int maxRetired;
-    private volatile int retiredCount;
+    /**
+     * Requests given up on whose answers have not come: counted by the giving-up caller at once (so
+     * the pool never hands out their slots meanwhile), uncounted on the event loop when the late
+     * answer comes or when the request turns out never to have been written or already answered.
+     */
+    private final java.util.concurrent.atomic.AtomicInteger givenUp = new java.util.concurrent.atomic.AtomicInteger();
     private volatile boolean draining;
     private volatile Runnable retiredAnswered = () -> { };
     /** When an answer was last delivered to a waiting caller, and when requests last started to be out. */
@@ -159,7 +166,7 @@ public final class DeviceLink {
     /** Why the link is not {@link #reusable()}, for logs. */
     public String notReusableBecause() {
         LinkFailure f = failure.get();
-        return f != null ? f.reason() : draining ? retiredCount + " given-up requests still unanswered"
+        return f != null ? f.reason() : draining ? givenUp.get() + " given-up requests still unanswered"
                 : answerMayArrive || owed.get() > 0 ? "an answer to an earlier frame may still arrive"
                 : uncorrelatedSend ? "a send() without correlation: which frame answered it is not certain"
                 : partialFrame && !correlation.enabled() ? "part of a frame is still in the decoder"
@@ -273,7 +280,7 @@ public final class DeviceLink {
             return answer;
         } catch (TimeoutException e) {
             String reason = "no answer within " + timeoutMs + " ms";
-            if (!shared || silent() || !retire(ex)) {
+            if (!shared || silent(ex, timeoutMs) || !retire(ex)) {
                 fail(new LinkFailure(LinkFailure.Kind.RESPONSE_TIMEOUT, reason
                         + (shared ? "; nothing answered on the connection for " + settings.requestTimeoutMs() + " ms" : ""),
                         null));
@@ -304,14 +311,23 @@ public final class DeviceLink {
      * device or the path to it may be gone, and the pool's failure handling must hear of it. One
      * caller's short timeout behind another's slow request does not make a link silent.
      */
-    private boolean silent() {
-        long quietSince = Math.max(lastAnswerNanos, busySinceNanos);
+    private boolean silent(Exchange ex, long timeoutMs) {
+        long last = lastAnswerNanos;
+        if (timeoutMs >= settings.requestTimeoutMs() && ex.written && last - ex.writtenNanos < 0) {
+            return true; // waited the pool's full request timeout, and nothing came back since it went out
+        }
+        long quietSince = Math.max(last, busySinceNanos);
         return System.nanoTime() - quietSince >= TimeUnit.MILLISECONDS.toNanos(settings.requestTimeoutMs());
     }
 
     /** Given-up requests whose answers have not come yet: the device still works on them. */
     public int retiredOutstanding() {
-        return retiredCount;
+        return givenUp.get();
+    }
+
+    /** Takes no new requests from now on; closed by the pool when the ones on it are done. */
+    public void drain() {
+        draining = true;
     }
 
     /** No new requests: too many given up on it (the link is closed once the requests on it are done). */
@@ -332,13 +348,13 @@ public final class DeviceLink {
     /** Retires {@code ex}'s id on the event loop; false if the event loop is gone (then the link must fail). */
     private boolean retire(Exchange ex) {
         ex.abandoned = true; // not written yet: it never will be
-        if (!ex.written) {
-            return true; // start() drops it: nothing reached the device
-        }
+        givenUp.incrementAndGet();
         try {
+            // after start() on the event loop (tasks run in order), whether or not it wrote it
             channel.eventLoop().execute(() -> retired(ex));
             return true;
         } catch (RejectedExecutionException stopping) {
+            givenUp.decrementAndGet();
             return false;
         }
     }
@@ -346,14 +362,15 @@ public final class DeviceLink {
     /** Event loop: {@code ex} is given up; if its answer is still owed, the id waits for it and is not reused. */
     private void retired(Exchange ex) {
         if (ex.wire < 0 || inFlight.get(ex.wire) != ex) {
-            return; // never written, or answered just now (the caller has already gone)
+            givenUp.decrementAndGet(); // never written, or answered just now: nothing outstanding
+            retiredAnswered.run();
+            return;
         }
         inFlight.remove(ex.wire);
         if (retired == null) {
             retired = new java.util.HashSet<>();
         }
         retired.add(ex.wire);
-        retiredCount = retired.size();
         if (retired.size() >= maxRetired && !draining) {
             // a device that stopped answering some requests for good: its ids would run out. The
             // requests in flight on it are not at fault: no new ones, closed when they are done
@@ -391,8 +408,8 @@ public final class DeviceLink {
         if (correlation.enabled() && (ex.forReceive || correlation.fits(ex.request))) {
             long wire = nextFreeId();
             correlation.write(out, wire);
-            if (inFlight.isEmpty()) {
-                busySinceNanos = System.nanoTime();
+            if (inFlight.isEmpty() && (retired == null || retired.isEmpty())) {
+                busySinceNanos = System.nanoTime(); // quiet from here on counts as silence
             }
             inFlight.put(wire, ex);
             ex.wire = wire;
@@ -411,6 +428,7 @@ public final class DeviceLink {
             }
             awaiting = ex;
         }
+        ex.writtenNanos = System.nanoTime();
         ex.written = true; // from here on bytes may reach the device: never sent again
         write(out, "write failed");
     }
@@ -507,7 +525,9 @@ public final class DeviceLink {
                 LinkFailure stuck = new LinkFailure(LinkFailure.Kind.RESPONSE_TIMEOUT,
                         "device accepted no data for " + timeoutMs + " ms (" + (pending == null ? 0
                                 : pending.totalPendingWriteBytes()) + " bytes unsent)", null);
-                fail(stuck);
+                if (!shared || timeoutMs >= settings.requestTimeoutMs()) {
+                    fail(stuck); // a caller's shorter wait behind others' large frames says nothing about the link
+                }
                 throw new DeviceTimeoutException(device.id(), device.address(), stuck.reason());
             }
         } catch (FrameInbox.LinkFailedException e) {
@@ -614,7 +634,7 @@ public final class DeviceLink {
             if (retired != null && correlation.fits(frame) && retired.remove(correlation.read(frame))) {
                 // the answer to a request its caller gave up on: it belongs to nobody now (and is no
                 // evidence that the link serves its callers)
-                retiredCount = retired.size();
+                givenUp.decrementAndGet();
                 meter.framesDiscarded(1);
                 retiredAnswered.run();
                 if (log.isDebugEnabled()) {
@@ -706,6 +726,8 @@ public final class DeviceLink {
         volatile boolean abandoned;
         /** The id on the wire, -1 until written with correlation (event loop). */
         long wire = -1;
+        /** When it was handed to the socket (set before {@link #written}). */
+        volatile long writtenNanos;
 
         Exchange(byte[] request, boolean forReceive) {
             this.request = request.clone();

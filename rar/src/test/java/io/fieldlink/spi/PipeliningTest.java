@@ -227,30 +227,44 @@ class PipeliningTest {
 
     @Test
     void aRequestGivenUpOnStillCountsAgainstTheConnectionsRequestsInFlight() throws Exception {
-        // two requests time out while the device still works on them: a connection limited to 2
-        // in flight takes no third before one of their late answers came
-        DeviceConnectionFactory f = modbusPool(m -> m.setMaxInFlightPerConnection(2));
+        // one request times out while the device still works on it: a connection limited to 4 in
+        // flight then takes only 3 more until its late answer came (the device never has 5)
+        DeviceConnectionFactory f = modbusPool(m -> m.setMaxInFlightPerConnection(4));
         assertThat(read(f, 1, Duration.ofSeconds(5))).isEqualTo(1);
         gateway.lateAnswers(1.0, 1_500);
-        List<Future<Throwable>> slow = new ArrayList<>();
-        for (int i = 0; i < 2; i++) {
-            int address = 20 + i;
-            slow.add(callers.submit(() -> {
-                try {
-                    read(f, address, Duration.ofMillis(200));
-                    return null;
-                } catch (Throwable e) {
-                    return e;
-                }
-            }));
+        assertThatThrownBy(() -> read(f, 20, Duration.ofMillis(200))).isInstanceOf(DeviceTimeoutException.class);
+        gateway.lateAnswers(0, 0).behave(io.fieldlink.simulator.Behaviour.DELAY).delayMs(300);
+        List<Future<Integer>> reads = new ArrayList<>();
+        for (int t = 0; t < 4; t++) {
+            int address = 30 + t;
+            reads.add(callers.submit(() -> read(f, address, Duration.ofSeconds(10))));
         }
-        for (Future<Throwable> s : slow) {
-            assertThat(s.get(10, TimeUnit.SECONDS)).isInstanceOf(DeviceTimeoutException.class);
+        for (int t = 0; t < 4; t++) {
+            assertThat(reads.get(t).get(20, TimeUnit.SECONDS)).isEqualTo(30 + t);
         }
-        gateway.lateAnswers(0, 0);
-        assertThat(read(f, 30, Duration.ofSeconds(10))).isEqualTo(30);
-        assertThat(gateway.mostAwaitingAnswer()).as("the device never had more than 2 requests").isEqualTo(2);
+        assertThat(gateway.mostAwaitingAnswer()).as("the given-up request and 3 others, never 5").isEqualTo(4);
         assertThat(gateway.connectionsAccepted()).isEqualTo(1);
+        assertNothingHeld();
+    }
+
+    @Test
+    void aConnectionWithHalfItsSlotsGivenUpIsReplacedNotLeftToLockCallersOut() throws Exception {
+        // a gateway that stopped answering some requests for good (a dead unit behind it): their ids
+        // would hold the connection's slots forever; at half of them it is replaced
+        DeviceConnectionFactory f = modbusPool(m -> m.setMaxInFlightPerConnection(4), 2);
+        assertThat(read(f, 1, Duration.ofSeconds(5))).isEqualTo(1);
+        gateway.behave(io.fieldlink.simulator.Behaviour.HANG);
+        for (int i = 0; i < 2; i++) {
+            int address = 10 + i;
+            // a caller's timeout shorter than requestTimeoutMs: given up, the connection is not failed for it
+            Future<Integer> slow = callers.submit(() -> read(f, address, Duration.ofMillis(300)));
+            assertThatThrownBy(() -> slow.get(10, TimeUnit.SECONDS)).cause().isInstanceOf(DeviceTimeoutException.class);
+        }
+        gateway.behave(io.fieldlink.simulator.Behaviour.ECHO);
+        await(() -> gateway.connectionsAccepted() >= 2);
+        for (int i = 0; i < 20; i++) {
+            assertThat(read(f, 100 + i, Duration.ofSeconds(5))).isEqualTo(100 + i);
+        }
         assertNothingHeld();
     }
 

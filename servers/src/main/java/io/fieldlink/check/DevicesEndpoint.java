@@ -99,7 +99,7 @@ public class DevicesEndpoint {
         byte[] read = {(byte) (address >> 8), (byte) address, 0, 0, 0, 6, 1, 3,
             (byte) (address >> 8), (byte) address, 0, 1};
         try (DeviceConnection c = gateway.getConnection()) {
-            byte[] a = c.request(read, Duration.ofSeconds(10));
+            byte[] a = c.request(read, Duration.ofSeconds(60));
             if (a.length < 11 || (a[7] & 0x80) != 0) {
                 return reply(502, Json.createObjectBuilder().add("error", "not a read answer, "
                         + a.length + " bytes").build());

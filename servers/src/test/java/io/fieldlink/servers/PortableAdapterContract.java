@@ -176,10 +176,12 @@ abstract class PortableAdapterContract {
     }
 
     @Test
-    @Order(1)
+    @Order(2)
     void callersRequestsShareTheGatewaysOneConnectionThroughTheServersPool() throws Exception {
         // the gateway answers nothing until 8 requests wait on its one connection, then all of them,
         // newest first: only requests in flight together, each matched by its id, get answers
+        // first one read alone: the gateway pool is open and its device UP before the batches
+        await("a gateway read answered", 60_000, () -> read("gateway/registers/7").getInt("value", -1) == 7);
         gateway.answerInBatches(8);
         ExecutorService pool = Executors.newFixedThreadPool(8);
         long t0 = System.nanoTime();
@@ -193,7 +195,7 @@ abstract class PortableAdapterContract {
                 }
                 for (int t = 0; t < 8; t++) {
                     int address = round * 8 + t;
-                    JsonObject r = reads.get(t).get(60, java.util.concurrent.TimeUnit.SECONDS);
+                    JsonObject r = reads.get(t).get(120, java.util.concurrent.TimeUnit.SECONDS);
                     if (r.getInt("status") != 200 || r.getInt("value", -1) != address
                             || r.getInt("transactionId", -1) != address) {
                         wrong.add("register " + address + " -> " + r);
@@ -212,7 +214,7 @@ abstract class PortableAdapterContract {
     }
 
     @Test
-    @Order(2)
+    @Order(3)
     void aPulledCableIsNotifiedThroughTheServersJmsFailsFastHealsAndLeavesTheOtherDeviceAlone()
             throws Exception {
         String problem = Nftables.unavailableReason();
@@ -263,7 +265,7 @@ abstract class PortableAdapterContract {
     }
 
     @Test
-    @Order(3)
+    @Order(4)
     void anUndeployLeavesNoFieldLinkThreadAndARedeployWorks() throws Exception {
         assertThat(server.threadsNamed("fieldlink")).as("FieldLink threads while deployed").isNotEmpty();
         undeployAdapter();
@@ -332,7 +334,7 @@ abstract class PortableAdapterContract {
     /** GET of a JSON object, with its HTTP status added (any status). */
     JsonObject read(String path) {
         try {
-            HttpResponse<String> r = http.send(HttpRequest.newBuilder(api().resolve(path)).timeout(Duration.ofSeconds(30))
+            HttpResponse<String> r = http.send(HttpRequest.newBuilder(api().resolve(path)).timeout(Duration.ofSeconds(90))
                     .build(), HttpResponse.BodyHandlers.ofString());
             JsonObject body = r.body().startsWith("{") ? parse(r.body()).asJsonObject()
                     : Json.createObjectBuilder().add("body", r.body()).build();
