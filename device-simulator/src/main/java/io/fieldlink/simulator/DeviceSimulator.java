@@ -377,13 +377,24 @@ public final class DeviceSimulator implements AutoCloseable {
      * newest first (a gateway that collects requests for its slow devices and answers them as they
      * come back, out of order). A client that sends one request at a time gets no answer from it
      * (its requests time out); one that pipelines at least {@code n} gets them all, and must match
-     * them by id. 0 or 1 = off.
+     * them by id. 0 or 1 = off: what the connections hold is answered at once.
      */
     public DeviceSimulator answerInBatches(int n) {
         if (n < 0) {
             throw new IllegalArgumentException("n must be >= 0: " + n);
         }
         this.batch = n;
+        if (n <= 1) {
+            // off: what the connections hold is answered now, not when their next request comes
+            for (Channel ch : connections) {
+                ch.eventLoop().execute(() -> {
+                    Responder r = ch.pipeline().get(Responder.class);
+                    if (r != null) {
+                        r.answerHeld();
+                    }
+                });
+            }
+        }
         return this;
     }
 
@@ -706,6 +717,13 @@ public final class DeviceSimulator implements AutoCloseable {
                 case HANG -> { }
                 case CLOSE, DROP_NEW -> ctx.close();
                 case RESET -> reset(ctx.channel());
+            }
+        }
+
+        /** Answers the requests held for a batch, newest first (event loop). */
+        void answerHeld() {
+            while (!held.isEmpty()) {
+                answer(held.pop(), behaviour == Behaviour.DELAY ? delayMs : 0);
             }
         }
 

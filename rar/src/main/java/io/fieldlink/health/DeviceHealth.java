@@ -437,9 +437,9 @@ public final class DeviceHealth {
         }
     }
 
-    /** Given-up requests outstanding on a link that make it drain: half its slots, at least 1. */
+    /** Given-up requests outstanding on a link that make it drain: half its slots, at least 2 (or all of 1). */
     private int drainAt() {
-        return Math.max(1, maxInFlight / 2);
+        return Math.min(maxInFlight, Math.max(2, maxInFlight / 2));
     }
 
     /** {@link #dispatch()}'s line; returns whether a caller for a whole link is still waiting. */

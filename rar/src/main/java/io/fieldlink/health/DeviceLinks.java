@@ -235,7 +235,8 @@ final class DeviceLinks {
         reserved = null;
         int fewest = Integer.MAX_VALUE;
         for (Map.Entry<DeviceLink, Integer> e : shared.entrySet()) {
-            if (e.getValue() < fewest) {
+            // a draining link is closed when it drains, not handed over: it cannot be the one
+            if (e.getValue() < fewest && !e.getKey().draining()) {
                 reserved = e.getKey();
                 fewest = e.getValue();
             }

@@ -392,6 +392,7 @@ public final class DeviceLink {
             return;
         }
         if (correlation.enabled() && inFlight.size() + (retired == null ? 0 : retired.size()) >= correlation.idSpace() - 1) {
+            ex.writtenNanos = System.nanoTime();
             ex.written = true; // refused, not lost: never sent again elsewhere
             ex.answer.completeExceptionally(new IllegalStateException("all " + (correlation.idSpace() - 1)
                     + " transaction ids of " + this + " are waiting for answers"));
@@ -408,8 +409,12 @@ public final class DeviceLink {
         if (correlation.enabled() && (ex.forReceive || correlation.fits(ex.request))) {
             long wire = nextFreeId();
             correlation.write(out, wire);
-            if (inFlight.isEmpty() && (retired == null || retired.isEmpty())) {
-                busySinceNanos = System.nanoTime(); // quiet from here on counts as silence
+            if (inFlight.isEmpty()) {
+                // quiet from here on counts as silence. Given-up requests do not count: an answer
+                // the device never sends (a dead unit behind a gateway) must not make a later
+                // caller's short timeout look like a dead connection; the pool replaces a link
+                // with many of them instead
+                busySinceNanos = System.nanoTime();
             }
             inFlight.put(wire, ex);
             ex.wire = wire;

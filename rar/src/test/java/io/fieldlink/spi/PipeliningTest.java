@@ -269,6 +269,26 @@ class PipeliningTest {
     }
 
     @Test
+    void anAnswerThatNeverCameDoesNotMakeALaterShortTimeoutLookLikeADeadConnection() throws Exception {
+        // a request given up on whose answer never comes (a dead unit behind a gateway), then a
+        // quiet spell longer than requestTimeoutMs: a later caller's short timeout behind a slow
+        // answer is still that caller's alone
+        DeviceConnectionFactory f = modbusPool(m -> m.setRequestTimeoutMs(1_000));
+        assertThat(read(f, 1, Duration.ofSeconds(5))).isEqualTo(1);
+        gateway.lateAnswers(1.0, 600_000);
+        assertThatThrownBy(() -> read(f, 2, Duration.ofMillis(300))).isInstanceOf(DeviceTimeoutException.class);
+        gateway.lateAnswers(0, 0);
+        Thread.sleep(1_300); // the quiet spell (set-up, not an assertion): longer than requestTimeoutMs
+        gateway.behave(io.fieldlink.simulator.Behaviour.DELAY).delayMs(700);
+        long before = gateway.framesReceived();
+        Future<Integer> patient = callers.submit(() -> read(f, 3, Duration.ofSeconds(5)));
+        await(() -> gateway.framesReceived() > before);
+        assertThatThrownBy(() -> read(f, 4, Duration.ofMillis(300))).isInstanceOf(DeviceTimeoutException.class);
+        assertThat(patient.get(10, TimeUnit.SECONDS)).isEqualTo(3);
+        assertThat(gateway.connectionsAccepted()).isEqualTo(1);
+    }
+
+    @Test
     void anInterruptedCallerGivesUpOnlyItsOwnRequest() throws Exception {
         gateway.behave(io.fieldlink.simulator.Behaviour.DELAY).delayMs(500);
         DeviceConnectionFactory f = modbusPool(m -> { });
@@ -322,8 +342,8 @@ class PipeliningTest {
         // joins the connection not kept for the waiting caller: 2 wait there, the gateway answers both
         assertThat(read(f, 3, Duration.ofSeconds(20))).isEqualTo(3);
         whole.get(20, TimeUnit.SECONDS); // and the connection that drained went to the waiting caller
-        gateway.answerInBatches(0);
-        assertThat(read(f, 4, Duration.ofSeconds(20))).isEqualTo(4); // the last held request goes with it
+        gateway.answerInBatches(0); // the request still held on the other connection is answered now
+        assertThat(read(f, 4, Duration.ofSeconds(20))).isEqualTo(4);
         int answered = 0;
         for (Future<Integer> r : List.of(first, second)) {
             answered += r.get(20, TimeUnit.SECONDS) > 0 ? 1 : 0;
