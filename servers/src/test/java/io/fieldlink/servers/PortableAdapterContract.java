@@ -297,10 +297,15 @@ abstract class PortableAdapterContract {
     // --- the application's REST API ---
 
     JsonObject request(String device, String text) {
+        return exchange(HttpRequest.newBuilder(api().resolve("devices/" + device + "/request"))
+                .timeout(Duration.ofSeconds(30)).header("Content-Type", "text/plain")
+                .POST(HttpRequest.BodyPublishers.ofString(text)).build());
+    }
+
+    /** Sends {@code request}; its JSON object body (or the text as "body") with the HTTP status added, -1 if unreachable. */
+    private JsonObject exchange(HttpRequest request) {
         try {
-            HttpResponse<String> r = http.send(HttpRequest.newBuilder(api().resolve("devices/" + device + "/request"))
-                    .timeout(Duration.ofSeconds(30)).header("Content-Type", "text/plain")
-                    .POST(HttpRequest.BodyPublishers.ofString(text)).build(), HttpResponse.BodyHandlers.ofString());
+            HttpResponse<String> r = http.send(request, HttpResponse.BodyHandlers.ofString());
             JsonObject body = r.body().startsWith("{") ? parse(r.body()).asJsonObject()
                     : Json.createObjectBuilder().add("body", r.body()).build();
             return Json.createObjectBuilder(body).add("status", r.statusCode()).build();
@@ -333,18 +338,7 @@ abstract class PortableAdapterContract {
 
     /** GET of a JSON object, with its HTTP status added (any status). */
     JsonObject read(String path) {
-        try {
-            HttpResponse<String> r = http.send(HttpRequest.newBuilder(api().resolve(path)).timeout(Duration.ofSeconds(90))
-                    .build(), HttpResponse.BodyHandlers.ofString());
-            JsonObject body = r.body().startsWith("{") ? parse(r.body()).asJsonObject()
-                    : Json.createObjectBuilder().add("body", r.body()).build();
-            return Json.createObjectBuilder(body).add("status", r.statusCode()).build();
-        } catch (IOException e) {
-            return Json.createObjectBuilder().add("status", -1).add("error", e.toString()).build();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException(e);
-        }
+        return exchange(HttpRequest.newBuilder(api().resolve(path)).timeout(Duration.ofSeconds(90)).build());
     }
 
     JsonObject device(String id) {
